@@ -1,0 +1,1 @@
+"""Offline evaluation of recorded transcripts (built in its own issue)."""

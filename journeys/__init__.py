@@ -1,0 +1,1 @@
+"""The orchestration engine: events, identity, journeys, policies, next best action (own issue)."""

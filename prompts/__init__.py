@@ -1,0 +1,1 @@
+"""Prompt and response templates, per language, versioned as files (filled in with the agent)."""

@@ -1,0 +1,1 @@
+"""Choosing the human agent for a handoff: skills, language, capacity, stickiness (own issue)."""

@@ -1,0 +1,44 @@
+"""Shared fixtures: a freshly migrated database on each backend (SQLite and PostgreSQL).
+
+Tests that take `db` run twice, once per backend, so both deployments pass the same tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from memory.db import Database
+from memory.migrate import upgrade
+from tests.services import postgres_schema
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+def open_database(backend: str, tmp_path: Path, stack: ExitStack) -> Database:
+    """A migrated, empty database on `backend`, closed (and dropped) when `stack` closes."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cerebro.db'}"
+    else:
+        url = stack.enter_context(postgres_schema())
+    db = Database(url)
+    stack.callback(db.dispose)
+    upgrade(db)
+    return db
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path) -> Iterator[Database]:
+    with ExitStack() as stack:
+        yield open_database(backend, tmp_path, stack)
