@@ -83,15 +83,14 @@ class Database:
 
 def next_id(session: Session, prefix: str, width: int = 6) -> str:
     """The next id for `prefix` (e.g. `TCK-000042`), unique across processes and restarts."""
-    insert = (
-        postgresql_insert
-        if session.bind and session.bind.dialect.name == "postgresql"
-        else sqlite_insert
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(IdCounter)
+        .values(prefix=prefix, next_value=1)
+        .on_conflict_do_update(
+            index_elements=[IdCounter.prefix], set_={"next_value": IdCounter.next_value + 1}
+        )
+        .returning(IdCounter.next_value)
     )
-    statement = insert(IdCounter).values(prefix=prefix, next_value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[IdCounter.prefix],
-        set_={"next_value": IdCounter.next_value + 1},
-    ).returning(IdCounter.next_value)
     value = session.execute(statement).scalar_one()
     return f"{prefix}-{value:0{width}d}"
