@@ -1,0 +1,42 @@
+"""The FastAPI application factory: one app serving the API and (later) the web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import cerebro
+from api import health, pages
+from api.middleware import RequestIdMiddleware
+from api.problems import install_problem_handlers
+from cerebro.settings import Settings, get_settings
+from memory.db import Database
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app; `db` lets a caller (a test, an embedding program) share its own database."""
+    settings = settings or get_settings()
+    owns_db = db is None
+    database = db or Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_db:
+            database.dispose()
+
+    app = FastAPI(
+        title="Cerebro",
+        version=cerebro.__version__,
+        summary="Customer-journey orchestration brain",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    return app

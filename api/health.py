@@ -1,0 +1,53 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.problems import problem_response
+from memory.db import Database
+from memory.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+logger = logging.getLogger("cerebro.health")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    database: str
+    schema_revision: str | None
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="The database answers and its schema is current",
+    responses={503: {"description": "Not ready; the problem body says why"}},
+)
+def readyz(request: Request) -> Readiness | JSONResponse:
+    db: Database = request.app.state.db
+    try:
+        db.ping()
+        revision = current_revision(db)
+    except Exception as error:
+        logger.warning("database not reachable: %s", type(error).__name__)
+        return problem_response(503, f"The database is not reachable ({type(error).__name__}).")
+    if revision != head_revision(db):
+        return problem_response(
+            503, f"The database schema is at {revision!r}; run `cerebro migrate`."
+        )
+    return Readiness(status="ready", database=db.dialect, schema_revision=revision)
