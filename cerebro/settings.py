@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,24 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cerebro.db').resolve()}"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"CEREBRO_{field.upper()}"
+
+
+def describe_error(error: ValidationError) -> str:
+    """A one-line-per-problem message naming the environment variables at fault."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = env_name(field) if field in Settings.model_fields else field
+        lines.append(f"{name}: {item['msg']}")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
 def get_settings() -> Settings:

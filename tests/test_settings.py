@@ -6,18 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import AliasChoices, ValidationError
+from pydantic import ValidationError
 
-from cerebro.settings import Settings
+from cerebro.settings import Settings, env_name
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def env_name(field: str) -> str:
-    alias = Settings.model_fields[field].validation_alias
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return f"CEREBRO_{field.upper()}"
 
 
 def test_readme_table_lists_exactly_the_settings() -> None:

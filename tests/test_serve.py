@@ -1,0 +1,65 @@
+"""`cerebro migrate` + `cerebro serve` as a user runs them: a real process on a real port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+CEREBRO = str(Path(sys.executable).with_name("cerebro"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"server did not answer {url} within {seconds} s")
+
+
+def test_served_process_answers_probes_and_docs(tmp_path: Path) -> None:
+    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path)}
+    env.pop("CEREBRO_DATABASE_URL", None)
+    subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", server)
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+        assert "swagger" in httpx.get(f"{base}/docs").text.lower()
+        assert "Cerebro" in httpx.get(f"{base}/").text
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=15)
+    assert (tmp_path / "cerebro.db").exists()
+    assert b"Traceback" not in stderr
+
+
+def test_a_bad_setting_is_a_clear_cli_error(tmp_path: Path) -> None:
+    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path), "CEREBRO_TOOLS_TIMEOUT": "soon"}
+    result = subprocess.run([CEREBRO, "migrate"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "CEREBRO_TOOLS_TIMEOUT" in result.stderr
+    assert "Traceback" not in result.stderr
