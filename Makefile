@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install browser run test lint format bench clean
 
 # torch goes first and pinned: on these machines 2.13.0 is a CPU wheel on disk, while an
 # unpinned torch pulled in by another package would be a multi-GB CUDA build.
@@ -25,7 +25,12 @@ run: install
 	$(BIN)/cerebro seed --if-empty
 	$(BIN)/cerebro serve --host $(HOST) --port $(PORT)
 
-test: install
+# Page tests drive Debian's Chromium through Playwright (never a browser download).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install

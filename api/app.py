@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import cerebro
 from api import health, pages
@@ -27,7 +28,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if owns_db:
             database.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc from files in its wheel, not from a CDN.
+    app = FastAPIOffline(
         title="Cerebro",
         version=cerebro.__version__,
         summary="Customer-journey orchestration brain",

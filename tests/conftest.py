@@ -10,10 +10,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from memory.db import Database
 from memory.migrate import upgrade
-from tests.services import postgres_schema
+from tests.services import postgres_schema, require_service
+from tests.web import CHROMIUM_ARGS, chromium_path
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -42,3 +44,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 def db(backend: str, tmp_path: Path) -> Iterator[Database]:
     with ExitStack() as stack:
         yield open_database(backend, tmp_path, stack)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium (skipped locally when absent, required in CI)."""
+    executable = chromium_path()
+    if executable is None:
+        require_service("Chromium", FileNotFoundError("no chromium on PATH (make browser)"))
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
