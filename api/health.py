@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.problems import problem_response
 from memory.db import Database
-from memory.migrate import current_revision, head_revision
+from memory.migrate import current_revisions, head_revisions
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger("cerebro.health")
@@ -24,7 +24,7 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready"]
     database: str
-    schema_revision: str | None
+    schema_revisions: list[str]
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up")
@@ -42,12 +42,11 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     db: Database = request.app.state.db
     try:
         db.ping()
-        revision = current_revision(db)
+        revisions = current_revisions(db)
     except Exception as error:
         logger.warning("database not reachable: %s", type(error).__name__)
         return problem_response(503, f"The database is not reachable ({type(error).__name__}).")
-    if revision != head_revision(db):
-        return problem_response(
-            503, f"The database schema is at {revision!r}; run `cerebro migrate`."
-        )
-    return Readiness(status="ready", database=db.dialect, schema_revision=revision)
+    if revisions != head_revisions(db):
+        at = ", ".join(sorted(revisions)) or "no revision"
+        return problem_response(503, f"The database schema is at {at}; run `cerebro migrate`.")
+    return Readiness(status="ready", database=db.dialect, schema_revisions=sorted(revisions))

@@ -1,4 +1,8 @@
-"""Schema migrations (Alembic), run from code: `cerebro migrate`, `make run` and the tests."""
+"""Schema migrations (Alembic), run from code: `cerebro migrate`, `make run` and the tests.
+
+Upgrades go to *all* heads, so two features developed side by side may each add a revision
+branching from the same parent; a later merge revision joins them without blocking anyone.
+"""
 
 from __future__ import annotations
 
@@ -21,23 +25,25 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to `revision` (the newest by default); a no-op when it is there."""
+def upgrade(db: Database) -> None:
+    """Bring the database to the newest schema; a no-op when it is there already."""
     config = alembic_config(db)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        command.upgrade(config, "heads")
 
 
-def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+def head_revisions(db: Database) -> frozenset[str]:
+    """The newest revisions the code knows."""
+    return frozenset(ScriptDirectory.from_config(alembic_config(db)).get_heads())
 
 
-def current_revision(db: Database) -> str | None:
+def current_revisions(db: Database) -> frozenset[str]:
+    """The revisions the database is at (empty when it was never migrated)."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def is_current(db: Database) -> bool:
-    """True when the database is migrated to the newest revision."""
-    return current_revision(db) == head_revision(db)
+    """True when the database is migrated to the newest schema."""
+    return current_revisions(db) == head_revisions(db)
