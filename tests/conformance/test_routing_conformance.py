@@ -1,0 +1,133 @@
+"""The human-routing contract: handoffs queued with a typed escalation summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import cast
+
+import pytest
+
+from cerebro.clock import FixedClock
+from memory.vocabulary import Language
+from tests.conformance import world as w
+from tests.conformance.expect import expect_error
+from tools.routing import RoutingTools
+from tools.types import AttemptedStep, EscalationSummary, Handoff, OrderFact, TranscriptLine
+
+SUMMARY = EscalationSummary(
+    customer_name="María López García",
+    customer_tier="standard",
+    request="Quiere cancelar el pedido de la chaqueta, que ya salió del almacén.",
+    attempts=(
+        AttemptedStep(
+            action=f"cancel order {w.MARIA_SHIPPED}",
+            outcome="refused: the order has shipped",
+        ),
+    ),
+    order_facts=(
+        OrderFact(
+            order_id=w.MARIA_SHIPPED,
+            status="shipped",
+            detail="SEUR100043 in transit, expected tomorrow",
+        ),
+    ),
+    sentiment_trend="worsening",
+    last_messages=(
+        TranscriptLine(role="customer", text="Quiero cancelar ya", at=w.NOW - timedelta(minutes=2)),
+        TranscriptLine(
+            role="assistant",
+            text="El pedido ya salió del almacén.",
+            at=w.NOW - timedelta(minutes=1),
+        ),
+        TranscriptLine(role="customer", text="Quiero hablar con alguien", at=w.NOW),
+    ),
+)
+
+
+def request(
+    routing: RoutingTools,
+    conversation_id: str = "conv-maria-1",
+    *,
+    reason: str = "trigger_word",
+    language: str = "es",
+    priority: int = 2,
+) -> Handoff:
+    """María asks for a human; any argument may be replaced, by invalid values too."""
+    return routing.request_handoff(
+        w.MARIA,
+        conversation_id=conversation_id,
+        reason=reason,
+        language=cast(Language, language),
+        skills=["returns", "delivery"],
+        priority=priority,
+        summary=SUMMARY,
+    )
+
+
+def test_a_handoff_is_queued_with_its_summary(routing: RoutingTools) -> None:
+    handoff = request(routing)
+    assert (handoff.id, handoff.customer_id, handoff.conversation_id) == (
+        "HOF-000002",
+        w.MARIA,
+        "conv-maria-1",
+    )
+    assert (handoff.status, handoff.reason, handoff.priority, handoff.language) == (
+        "queued",
+        "trigger_word",
+        2,
+        "es",
+    )
+    assert handoff.skills == ("returns", "delivery")
+    assert handoff.summary == SUMMARY
+    assert handoff.assigned_agent_id is None
+    assert handoff.created_at == handoff.updated_at == w.NOW
+    assert routing.get_handoff(w.MARIA, handoff.id) == handoff
+    assert routing.list_handoffs(w.MARIA) == [handoff]
+
+
+def test_a_conversation_waits_for_one_human_at_a_time(
+    routing: RoutingTools, clock: FixedClock
+) -> None:
+    first = request(routing)
+    with expect_error("conflict", "conv-maria-1", first.id, "queued"):
+        request(routing, priority=1)
+    clock.set(w.NOW + timedelta(minutes=1))
+    second = request(routing, conversation_id="conv-maria-2")
+    assert [h.id for h in routing.list_handoffs(w.MARIA)] == [second.id, first.id]
+
+
+@pytest.mark.parametrize(
+    ("conversation_id", "reason", "language", "priority", "field"),
+    [
+        ("conv-maria-1", "trigger_word", "es", 0, "priority"),
+        ("conv-maria-1", "trigger_word", "es", 6, "priority"),
+        ("conv-maria-1", " ", "es", 2, "reason"),
+        ("conv-maria-1", "trigger_word", "fr", 2, "language"),
+        ("", "trigger_word", "es", 2, "conversation_id"),
+    ],
+)
+def test_a_handoff_request_is_checked(
+    routing: RoutingTools,
+    conversation_id: str,
+    reason: str,
+    language: str,
+    priority: int,
+    field: str,
+) -> None:
+    with expect_error("invalid_input", field):
+        request(routing, conversation_id, reason=reason, language=language, priority=priority)
+    assert routing.list_handoffs(w.MARIA) == []
+
+
+def test_another_customers_handoff_is_not_found(routing: RoutingTools) -> None:
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.get_handoff(w.MARIA, w.JAMES_HANDOFF)
+    assert routing.list_handoffs(w.MARIA) == []
+    [james] = routing.list_handoffs(w.JAMES)
+    assert (james.id, james.status, james.summary.customer_tier) == (
+        w.JAMES_HANDOFF,
+        "queued",
+        "vip",
+    )
+    with expect_error("not_found", "CUS-999999"):
+        routing.list_handoffs("CUS-999999")

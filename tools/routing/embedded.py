@@ -1,0 +1,100 @@
+"""Handoffs on the project's own store: a queue the routing engine and the console read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from cerebro.clock import Clock
+from memory.db import Database, next_id
+from memory.schema import Handoff
+from memory.vocabulary import Language
+from tools import types as t
+from tools.errors import ConflictError, NotFoundError
+from tools.store import require_customer
+
+ACTIVE = ("queued", "assigned")
+
+
+class EmbeddedRouting:
+    """`RoutingTools` on `memory.db.Database`; new handoffs wait in `queued`."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def request_handoff(
+        self,
+        customer_id: str,
+        *,
+        conversation_id: str,
+        reason: str,
+        language: Language,
+        skills: Sequence[str],
+        priority: int,
+        summary: t.EscalationSummary,
+    ) -> t.Handoff:
+        request = t.HandoffRequest.parse(
+            conversation_id=conversation_id,
+            reason=reason,
+            language=language,
+            skills=tuple(skills),
+            priority=priority,
+            summary=summary,
+        )
+        now = self._clock.now()
+        with self._db.session() as session:
+            require_customer(session, customer_id)
+            waiting = session.scalars(
+                select(Handoff).where(
+                    Handoff.customer_id == customer_id,
+                    Handoff.conversation_id == request.conversation_id,
+                    Handoff.status.in_(ACTIVE),
+                )
+            ).first()
+            if waiting is not None:
+                raise ConflictError(
+                    f"conversation {request.conversation_id} already has handoff {waiting.id} "
+                    f"({waiting.status})"
+                )
+            handoff = Handoff(
+                id=next_id(session, "HOF"),
+                customer_id=customer_id,
+                conversation_id=request.conversation_id,
+                status="queued",
+                reason=request.reason,
+                priority=request.priority,
+                language=request.language,
+                skills=list(request.skills),
+                summary=request.summary.model_dump(mode="json"),
+                assigned_agent_id=None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(handoff)
+            return _handoff(handoff)
+
+    def get_handoff(self, customer_id: str, handoff_id: str) -> t.Handoff:
+        with self._db.session() as session:
+            require_customer(session, customer_id)
+            handoff = session.scalars(
+                select(Handoff).where(Handoff.id == handoff_id, Handoff.customer_id == customer_id)
+            ).one_or_none()
+            if handoff is None:
+                raise NotFoundError(f"handoff {handoff_id} not found")
+            return _handoff(handoff)
+
+    def list_handoffs(self, customer_id: str) -> list[t.Handoff]:
+        with self._db.session() as session:
+            require_customer(session, customer_id)
+            rows = session.scalars(
+                select(Handoff)
+                .where(Handoff.customer_id == customer_id)
+                .order_by(Handoff.created_at.desc(), Handoff.id.desc())
+            )
+            return [_handoff(row) for row in rows]
+
+
+def _handoff(row: Handoff) -> t.Handoff:
+    return t.Handoff.model_validate(row, from_attributes=True)

@@ -1,0 +1,39 @@
+"""The human-routing section of the HTTP contract, served from any `RoutingTools`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tools import types as t
+from tools.rest import PROBLEM_RESPONSES, Idempotent
+from tools.routing.protocol import RoutingTools
+
+
+def routing_router(routing: RoutingTools) -> APIRouter:
+    router = APIRouter(tags=["routing"], responses=PROBLEM_RESPONSES)
+
+    @router.post("/customers/{customer_id}/handoffs", status_code=201, response_model=t.Handoff)
+    def request_handoff(customer_id: str, body: t.HandoffRequest, replay: Idempotent) -> Response:
+        return replay.answer(
+            body,
+            lambda: routing.request_handoff(
+                customer_id,
+                conversation_id=body.conversation_id,
+                reason=body.reason,
+                language=body.language,
+                skills=body.skills,
+                priority=body.priority,
+                summary=body.summary,
+            ),
+            201,
+        )
+
+    @router.get("/customers/{customer_id}/handoffs")
+    def list_handoffs(customer_id: str) -> list[t.Handoff]:
+        return routing.list_handoffs(customer_id)
+
+    @router.get("/customers/{customer_id}/handoffs/{handoff_id}")
+    def get_handoff(customer_id: str, handoff_id: str) -> t.Handoff:
+        return routing.get_handoff(customer_id, handoff_id)
+
+    return router
