@@ -6,16 +6,30 @@ branching from the same parent; a later merge revision joins them without blocki
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 
 from memory.db import Database
+from memory.schema import Base
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+SCHEMA_MODULES = ("memory.schema", "journeys.schema", "journeys.runtime_schema")
+"""Every module that declares tables on `memory.schema.Base`. Features keep their tables next to
+their code; this list is the one place that gathers them for migrations and schema checks."""
+
+
+def declared_metadata() -> MetaData:
+    """The metadata of every table Cerebro declares (the schema migrations must build)."""
+    for module in SCHEMA_MODULES:
+        importlib.import_module(module)
+    return Base.metadata
 
 
 def alembic_config(db: Database) -> Config:

@@ -13,8 +13,14 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from memory.db import Database, next_id
-from memory.migrate import current_revisions, head_revisions, is_current, upgrade
-from memory.schema import Base, Consent, Customer, HumanAgent, Order
+from memory.migrate import (
+    current_revisions,
+    declared_metadata,
+    head_revisions,
+    is_current,
+    upgrade,
+)
+from memory.schema import Consent, Customer, HumanAgent, Order
 
 NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
@@ -39,7 +45,7 @@ def test_migrations_build_exactly_the_declared_schema(db: Database) -> None:
     assert is_current(db)
     assert current_revisions(db) == head_revisions(db) != frozenset()
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection), declared_metadata())
     assert diff == []
 
 

@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from memory.db import create_db_engine
-from memory.schema import Base
+from memory.migrate import declared_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = declared_metadata()
 
 
 def _run(connection: Connection) -> None:
