@@ -63,3 +63,31 @@ def test_a_bad_setting_is_a_clear_cli_error(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "CEREBRO_TOOLS_TIMEOUT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reference_server_serves_the_tools_contract_behind_its_token(tmp_path: Path) -> None:
+    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path), "CEREBRO_TOOLS_TOKEN": "s3cret"}
+    env.pop("CEREBRO_DATABASE_URL", None)
+    subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [CEREBRO, "reference-server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    search = f"http://127.0.0.1:{port}/crm/customers/search"
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/openapi.json", server)
+        refused = httpx.post(search, json={"email": "nobody@example.com"})
+        assert refused.status_code == 401
+        answered = httpx.post(
+            search,
+            json={"email": "nobody@example.com"},
+            headers={"Authorization": "Bearer s3cret"},
+        )
+        assert answered.status_code == 404
+        assert answered.json()["code"] == "not_found"
+    finally:
+        server.terminate()
+        server.communicate(timeout=15)
