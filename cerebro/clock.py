@@ -8,6 +8,9 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Anything that tells the time. A clock may itself read the database (the journey engine's
+    simulated clock does), so code reads it *before* opening a write transaction, never inside."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware in UTC."""
         ...

@@ -1,1 +1,1 @@
-"""The orchestration engine: events, identity, journeys, policies, next best action (own issue)."""
+"""The orchestration engine: events, identity, profiles, journeys, policies, next best action."""

@@ -180,6 +180,7 @@ class EmbeddedCrm:
         change = t.TicketUpdate.parse(
             status=status, severity=severity, owner_agent_id=owner_agent_id
         )
+        now = self._clock.now()  # read before the write lock: a clock may use the database
         with self._db.session() as session:
             ticket = _owned_ticket(session, customer_id, ticket_id)
             if change.owner_agent_id is not None:
@@ -197,11 +198,12 @@ class EmbeddedCrm:
                 ticket.status = change.status
                 ticket.resolved_at = None
                 ticket.resolution = None
-            ticket.updated_at = self._clock.now()
+            ticket.updated_at = now
             return _ticket(ticket)
 
     def resolve_ticket(self, customer_id: str, ticket_id: str, resolution: str) -> t.Ticket:
         text = t.TicketResolution.parse(resolution=resolution).resolution
+        now = self._clock.now()
         with self._db.session() as session:
             ticket = _owned_ticket(session, customer_id, ticket_id)
             if ticket.status == "resolved":
@@ -210,7 +212,6 @@ class EmbeddedCrm:
                     f"ticket {ticket_id} was already resolved{when}: {ticket.resolution}; "
                     "reopen it first to resolve it again"
                 )
-            now = self._clock.now()
             ticket.status = "resolved"
             ticket.resolution = text
             ticket.resolved_at = now
@@ -219,6 +220,7 @@ class EmbeddedCrm:
 
     def add_note(self, customer_id: str, text: str, author: str) -> t.Note:
         draft = t.NewNote.parse(text=text, author=author)
+        now = self._clock.now()
         with self._db.session() as session:
             require_customer(session, customer_id)
             note = Note(
@@ -226,7 +228,7 @@ class EmbeddedCrm:
                 customer_id=customer_id,
                 author=draft.author,
                 text=draft.text,
-                created_at=self._clock.now(),
+                created_at=now,
             )
             session.add(note)
             return t.Note.model_validate(note, from_attributes=True)

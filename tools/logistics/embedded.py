@@ -136,6 +136,7 @@ class EmbeddedLogistics:
             postal_code=postal_code,
             country=country,
         )
+        now = self._clock.now()
         with self._db.session() as session:
             order = _owned_order(session, customer_id, order_id, for_update=True)
             if order.status not in rules.ADDRESS_CHANGEABLE:
@@ -146,7 +147,7 @@ class EmbeddedLogistics:
             order.ship_region = address.region
             order.ship_postal_code = address.postal_code
             order.ship_country = address.country
-            order.updated_at = self._clock.now()
+            order.updated_at = now
             session.flush()
             return _details(session, order)
 

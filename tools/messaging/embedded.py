@@ -81,6 +81,7 @@ class EmbeddedMessaging:
         self, message_id: str, status: MessageStatus, error: str | None = None
     ) -> t.Message:
         report = t.StatusUpdate.parse(status=status, error=error)
+        now = self._clock.now()
         with self._db.session() as session:
             message = session.scalars(
                 select(Message).where(Message.id == message_id).with_for_update()
@@ -98,7 +99,7 @@ class EmbeddedMessaging:
                 )
             message.status = report.status
             message.error = report.error
-            message.updated_at = self._clock.now()
+            message.updated_at = now
             return _message(message)
 
 

@@ -1,0 +1,189 @@
+"""Event ingestion in the Segment spec's shape: /v1/identify, /v1/track, /v1/page, /v1/alias,
+/v1/batch (docs/journeys.md, section Events)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.engine import PipelineDep, SourceKey, engine_lifespan
+from api.problems import problem_response
+from journeys.events import (
+    MAX_BATCH_ITEMS,
+    Event,
+    EventType,
+    FieldError,
+    InvalidEvent,
+    parse_message,
+)
+from journeys.pipeline import IngestResult, Pipeline
+
+router = APIRouter(prefix="/v1", tags=["events"], lifespan=engine_lifespan)
+
+Message = Annotated[
+    dict[str, Any],
+    Body(description="A Segment message (https://segment.com/docs/connections/spec/)."),
+]
+
+
+class DecisionSummary(BaseModel):
+    id: int
+    outcome: Literal["send", "defer", "suppress"]
+    offer_id: str | None
+    channel: str | None
+
+
+class Ingested(BaseModel):
+    success: bool = True
+    messageId: str
+    duplicate: bool
+    eventId: int | None = None
+    profileId: str | None = None
+    decisions: list[DecisionSummary] = []
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class BatchItem(BaseModel):
+    index: int
+    messageId: str | None = None
+    status: Literal["accepted", "duplicate", "invalid", "failed"]
+    eventId: int | None = None
+    profileId: str | None = None
+    errors: list[FieldProblem] = []
+    decisions: list[DecisionSummary] = []
+
+
+class BatchResult(BaseModel):
+    success: bool
+    results: list[BatchItem]
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid message; `errors` names each field at fault"},
+    401: {"description": "No valid write key"},
+}
+
+
+def _invalid(errors: list[FieldError]) -> JSONResponse:
+    summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+    return problem_response(
+        400,
+        f"Invalid event: {summary}",
+        type_="/problems/validation",
+        errors=[{"field": e.field, "message": e.message} for e in errors],
+    )
+
+
+def _summaries(result: IngestResult) -> list[DecisionSummary]:
+    return [
+        DecisionSummary(id=d.id, outcome=d.outcome, offer_id=d.offer_id, channel=d.channel)
+        for d in result.decisions
+    ]
+
+
+def _ingest_one(
+    pipeline: Pipeline, source_key: str, payload: dict[str, Any], expected: EventType
+) -> JSONResponse:
+    try:
+        event = parse_message(payload, received_at=pipeline.clock.now(), expected=expected)
+    except InvalidEvent as error:
+        return _invalid(error.errors)
+    result = pipeline.ingest(event, source_key)
+    duplicate = result.status == "duplicate"
+    body = Ingested(
+        messageId=result.message_id,
+        duplicate=duplicate,
+        eventId=result.event_id,
+        profileId=result.profile_id,
+        decisions=_summaries(result),
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if duplicate else 202)
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Ingested, "description": "A replay of a known messageId: nothing changed"},
+    202: {"model": Ingested, "description": "Accepted and processed"},
+    **PROBLEMS,
+}
+
+
+@router.post("/identify", status_code=202, responses=_RESPONSES, summary="Who a user is")
+def identify(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+    return _ingest_one(pipeline, source_key, payload, "identify")
+
+
+@router.post("/track", status_code=202, responses=_RESPONSES, summary="What a user did")
+def track(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+    return _ingest_one(pipeline, source_key, payload, "track")
+
+
+@router.post("/page", status_code=202, responses=_RESPONSES, summary="A page a user saw")
+def page(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+    return _ingest_one(pipeline, source_key, payload, "page")
+
+
+@router.post("/alias", status_code=202, responses=_RESPONSES, summary="Two ids, one person")
+def alias(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+    return _ingest_one(pipeline, source_key, payload, "alias")
+
+
+@router.post(
+    "/batch",
+    status_code=202,
+    responses={202: {"model": BatchResult}, **PROBLEMS},
+    summary="Several messages at once; bad items are reported, good ones kept",
+)
+def batch(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+    items = payload.get("batch")
+    if not isinstance(items, list) or not items:
+        return _invalid([FieldError("batch", "must be a non-empty list of messages")])
+    if len(items) > MAX_BATCH_ITEMS:
+        return _invalid([FieldError("batch", f"at most {MAX_BATCH_ITEMS} messages per batch")])
+    shared = payload.get("context")
+    shared_context = shared if isinstance(shared, dict) else {}
+    received_at = pipeline.clock.now()
+    results: list[BatchItem | None] = [None] * len(items)
+    valid: list[tuple[int, Event]] = []
+    errors: list[FieldError] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and shared_context:
+            context = item.get("context", {})
+            if isinstance(context, dict):
+                item = {**item, "context": {**shared_context, **context}}
+        try:
+            event = parse_message(item, received_at=received_at, prefix=f"batch[{index}].")
+        except InvalidEvent as error:
+            errors.extend(error.errors)
+            message_id = item.get("messageId") if isinstance(item, dict) else None
+            results[index] = BatchItem(
+                index=index,
+                messageId=message_id if isinstance(message_id, str) else None,
+                status="invalid",
+                errors=[FieldProblem(field=e.field, message=e.message) for e in error.errors],
+            )
+            continue
+        valid.append((index, event))
+    if not valid:
+        return _invalid(errors)
+    ingested = pipeline.ingest_batch([event for _, event in valid], source_key)
+    for (index, _), result in zip(valid, ingested, strict=True):
+        results[index] = BatchItem(
+            index=index,
+            messageId=result.message_id,
+            status=result.status,
+            eventId=result.event_id,
+            profileId=result.profile_id,
+            decisions=_summaries(result),
+        )
+    done = [item for item in results if item is not None]
+    body = BatchResult(
+        success=all(r.status in ("accepted", "duplicate") for r in done), results=done
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=202)

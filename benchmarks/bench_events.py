@@ -1,0 +1,320 @@
+"""Events ingested and decided per second, and the time from event to decision, next to a bare
+insert of the same events into the same database, measured in the same run.
+
+    .venv/bin/python benchmarks/bench_events.py [--profiles 100000] [--events 20000] [--repeat 3]
+
+Setup: a freshly migrated SQLite database with `--profiles` customers, their consents and their
+profiles (a lean seeding: customers, consents and profile rows only, no orders). Each run starts
+from a copy of it.
+
+Rows (in process, no HTTP):
+- one event per transaction: `Pipeline.ingest` for each event (what `/v1/track` does). Each event
+  resolves its identity, is stored (idempotently), updates the profile, and a handler asks the
+  policy layer for the next best action among two offers; the decision is logged with its
+  reasons. Latency: from handing the event over to its decision being committed. Messages the
+  decisions send go to an outbox stub here (see the outbox row).
+- batches of 100: `Pipeline.ingest_batch` (what `/v1/batch` does), same work; an event's latency
+  runs from the start of its batch to the batch's commit.
+- batches of 100 + embedded outbox: the same, with the messages queued by the embedded messaging
+  adapter (`tools.messaging.EmbeddedMessaging`, one transaction per message) after the commit;
+  the latency then includes the outbox.
+- bare insert: the same events, converted to what SQLite stores, inserted into the same `events`
+  table with the standard library's `sqlite3` executemany in one transaction: the floor of
+  "writing events down", with no identity, profile, decision or outbox work.
+
+The mix: 60% track (Product Added, Cart Abandoned...), 25% page, 15% identify, over random
+customers; each run uses new message ids. Medians of `--repeat` runs. The machine is small and
+noisy: compare rows of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import insert
+
+from cerebro.clock import FixedClock
+from cerebro.settings import Settings
+from journeys.events import Event
+from journeys.pipeline import EventContext, Pipeline
+from journeys.policy import Candidate, SendRequest
+from journeys.profiles import Profile
+from journeys.schema import ProfileRecord, table
+from journeys.store import to_row
+from memory.db import Database
+from memory.migrate import upgrade
+from memory.schema import Consent, Customer
+from tools.factory import Toolbox, build_toolbox
+
+NOW = datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
+BATCH = 100
+OFFERS = (
+    Candidate(offer_id="discount", purpose="marketing", body="10% off", propensity=0.3, value=2),
+    Candidate(offer_id="help", purpose="service", body="Need a hand?", propensity=0.2),
+)
+TIMEZONES = ("Europe/Madrid", "Europe/London", "America/Mexico_City", "America/New_York")
+
+
+class OutboxStub:
+    """Takes messages and keeps nothing: isolates the engine from the outbox's own cost."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send(self, customer_id: str, **_message: Any) -> Any:
+        self.sent += 1
+        return SimpleNamespace(id=f"MSG-{self.sent}")
+
+
+class NextBestAction:
+    """The decision taken on every event: the better of two offers, through the policy layer."""
+
+    def handle(self, event: Event, context: EventContext) -> None:
+        context.decide(SendRequest(customer_id=context.profile_after.id, candidates=OFFERS))
+
+
+def seed_profiles(db: Database, count: int) -> None:
+    """Customers, their consents and their profiles: what the hot path reads."""
+    rng = random.Random(7)
+    chunk = 5000
+    with db.session() as session:
+        connection = session.connection()
+        for start in range(0, count, chunk):
+            customers, consents, profiles = [], [], []
+            for n in range(start, min(start + chunk, count)):
+                customer_id = f"CUS-{n + 1:06d}"
+                channel = rng.choice(("email", "whatsapp", "sms"))
+                customers.append(
+                    {
+                        "id": customer_id,
+                        "first_name": "Ana",
+                        "last_name": "Bench",
+                        "email": f"c{n}@example.com",
+                        "phone": f"+3460{n:07d}",
+                        "language": "es",
+                        "timezone": rng.choice(TIMEZONES),
+                        "preferred_channel": channel,
+                        "tier": "standard",
+                        "lifetime_value_cents": rng.randrange(0, 200_000),
+                        "created_at": NOW,
+                    }
+                )
+                for consent_channel in ("email", channel):
+                    for purpose in ("service", "marketing"):
+                        consents.append(
+                            {
+                                "customer_id": customer_id,
+                                "channel": consent_channel,
+                                "purpose": purpose,
+                                "granted": rng.random() < 0.7,
+                                "updated_at": NOW,
+                            }
+                        )
+                profile = Profile(
+                    id=customer_id,
+                    created_at=NOW,
+                    last_seen_at=NOW,
+                    customer_id=customer_id,
+                    timezone=customers[-1]["timezone"],
+                    preferred_channel=channel,  # type: ignore[arg-type]
+                )
+                profiles.append({"id": customer_id, **to_row(profile, NOW)})
+            connection.execute(insert(table(Customer)), customers)
+            unique = {(c["customer_id"], c["channel"], c["purpose"]): c for c in consents}
+            connection.execute(insert(table(Consent)), list(unique.values()))
+            connection.execute(insert(table(ProfileRecord)), profiles)
+
+
+def make_events(count: int, profiles: int, run: int) -> list[Event]:
+    rng = random.Random(run)
+    events = []
+    for n in range(count):
+        user = f"CUS-{rng.randrange(profiles) + 1:06d}"
+        at = NOW - timedelta(seconds=rng.randrange(3600))
+        common: dict[str, Any] = {
+            "message_id": f"bench-{run}-{n}",
+            "source": "api",
+            "timestamp": at,
+            "received_at": NOW,
+            "user_id": user,
+            "context": {"library": {"name": "bench"}},
+        }
+        kind = rng.random()
+        if kind < 0.6:
+            name = rng.choice(("Product Added", "Product Viewed", "Cart Abandoned"))
+            properties = {"sku": f"SKU-{rng.randrange(500)}", "price": 19.9, "quantity": 1}
+            events.append(Event(type="track", name=name, properties=properties, **common))
+        elif kind < 0.85:
+            path = f"/products/{rng.randrange(500)}"
+            events.append(Event(type="page", properties={"path": path}, **common))
+        else:
+            traits = {"plan": rng.choice(("free", "plus")), "newsletter": rng.random() < 0.5}
+            events.append(Event(type="identify", traits=traits, **common))
+    return events
+
+
+@dataclass
+class Measure:
+    seconds: float
+    latencies_ms: list[float]
+
+
+def run_single(pipeline: Pipeline, events: list[Event]) -> Measure:
+    latencies = []
+    started = time.perf_counter()
+    for event in events:
+        before = time.perf_counter()
+        pipeline.ingest(event, "wk:bench")
+        latencies.append((time.perf_counter() - before) * 1000)
+    return Measure(time.perf_counter() - started, latencies)
+
+
+def run_batches(pipeline: Pipeline, events: list[Event]) -> Measure:
+    latencies = []
+    started = time.perf_counter()
+    for start in range(0, len(events), BATCH):
+        chunk = events[start : start + BATCH]
+        before = time.perf_counter()
+        pipeline.ingest_batch(chunk, "wk:bench")
+        latencies.extend([(time.perf_counter() - before) * 1000] * len(chunk))
+    return Measure(time.perf_counter() - started, latencies)
+
+
+def run_bare(path: Path, events: list[Event]) -> Measure:
+    def stored(at: datetime) -> str:
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    rows = [
+        (
+            "wk:bare",
+            e.message_id,
+            e.source,
+            e.type,
+            e.name,
+            e.user_id,
+            e.user_id,
+            None,
+            stored(e.timestamp),
+            stored(e.received_at),
+            json.dumps(
+                {
+                    k: dict(v)
+                    for k, v in (
+                        ("properties", e.properties),
+                        ("traits", e.traits),
+                        ("context", e.context),
+                    )
+                    if v
+                }
+            ),
+        )
+        for e in events
+    ]
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    started = time.perf_counter()
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany(
+        "INSERT INTO events (source_key, message_id, source, type, name, profile_id, user_id, "
+        "anonymous_id, timestamp, received_at, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    connection.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    connection.close()
+    return Measure(seconds, [seconds * 1000] * len(events))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    console = Console()
+
+    with tempfile.TemporaryDirectory(prefix="cerebro-bench-events-") as folder:
+        template = Path(folder) / "template.db"
+        db = Database(f"sqlite:///{template}")
+        upgrade(db)
+        started = time.perf_counter()
+        seed_profiles(db, args.profiles)
+        db.dispose()  # the last connection closing folds the WAL into the file we copy
+        console.print(
+            f"Seeded {args.profiles:,} customers and profiles in "
+            f"{time.perf_counter() - started:.1f} s; {args.events:,} events per run, "
+            f"{args.repeat} runs."
+        )
+
+        def fresh(run: int, outbox: bool) -> tuple[Path, Database, Pipeline]:
+            path = Path(folder) / f"run-{run}.db"
+            shutil.copy(template, path)
+            database = Database(f"sqlite:///{path}")
+            clock = FixedClock(NOW)
+            tools = build_toolbox(Settings(), database, clock)
+            if not outbox:
+                tools = Toolbox(tools.crm, tools.logistics, OutboxStub(), tools.routing)  # type: ignore[arg-type]
+            pipeline = Pipeline(database, clock, tools)
+            pipeline.add_handler(NextBestAction())
+            return path, database, pipeline
+
+        modes: dict[str, tuple[bool, Callable[[Path, Pipeline, list[Event]], Measure]]] = {
+            "single": (False, lambda _path, pipeline, events: run_single(pipeline, events)),
+            "batch": (False, lambda _path, pipeline, events: run_batches(pipeline, events)),
+            "outbox": (True, lambda _path, pipeline, events: run_batches(pipeline, events)),
+            "bare": (False, lambda path, _pipeline, events: run_bare(path, events)),
+        }
+        rows: dict[str, list[Measure]] = {mode: [] for mode in modes}
+        for run in range(args.repeat):
+            events = make_events(args.events, args.profiles, run)
+            for mode, (outbox, measure) in modes.items():
+                path, database, pipeline = fresh(run, outbox)
+                rows[mode].append(measure(path, pipeline, events))
+                database.dispose()
+                path.unlink()
+
+    labels = {
+        "single": "one event per transaction",
+        "batch": f"batches of {BATCH}",
+        "outbox": f"batches of {BATCH} + embedded outbox",
+        "bare": "bare insert (sqlite3 executemany)",
+    }
+    bare_rate = statistics.median(args.events / m.seconds for m in rows["bare"])
+    result = Table(title=f"Events ingested and decided ({args.profiles:,} profiles, SQLite)")
+    for column in ("path", "events/s", "p50 ms", "p99 ms", "share of bare insert rate"):
+        result.add_column(column, justify="left" if column == "path" else "right")
+    for mode, measures in rows.items():
+        rate = statistics.median(args.events / m.seconds for m in measures)
+        p50 = statistics.median(percentile(m.latencies_ms, 0.50) for m in measures)
+        p99 = statistics.median(percentile(m.latencies_ms, 0.99) for m in measures)
+        result.add_row(
+            labels[mode], f"{rate:,.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / bare_rate:.1%}"
+        )
+    console.print(result)
+    console.print("Goal: 10,000 events/s and p99 under 5 ms (docs/journeys.md, section Speed).")
+    console.print(f"CPU time of this process: {time.process_time():.1f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,581 @@
+"""The ingestion pipeline: event in -> identity -> profile -> handlers (journeys) -> decisions ->
+outbox. One transaction per event (a batch shares one, each event in its own savepoint).
+
+Extension points, for the journey runtime and anything else that reacts to events:
+
+- `EventHandler`: `handle(event, context)` runs, in registration order, for every new event
+  (never for a replay), after the profile was updated, inside the event's transaction.
+  `context.decide(SendRequest)` asks the policy layer; the decision is logged at once and its
+  message handed to the outbox after the transaction commits.
+- `DueRunner`: `run_due(pipeline, now)` runs on each tick (after the clock moved, and every
+  `CEREBRO_DUE_INTERVAL` seconds in a served process): timers that came due.
+- `MembershipReader`: `memberships(connection, profile_id)` lists the journeys a profile is in
+  (for `GET /v1/profiles/{id}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from cerebro.clock import Clock
+from cerebro.settings import Settings
+from journeys import store
+from journeys.clock import build_clock
+from journeys.config import EngineSettings
+from journeys.events import Event
+from journeys.hotpath import Raw, sql
+from journeys.policy import (
+    Decision,
+    DecisionState,
+    Outcome,
+    PastSend,
+    PolicyConfig,
+    Reason,
+    Recipient,
+    Ruling,
+    SendRequest,
+    evaluate,
+)
+from journeys.profiles import Hold, Profile, apply, release_hold, set_hold
+from journeys.schema import DecisionRecord, table
+from memory.db import Database
+from memory.schema import Consent, Customer
+from memory.vocabulary import Channel, Purpose
+from tools.errors import ToolError
+from tools.factory import Toolbox, build_toolbox
+
+logger = logging.getLogger("cerebro.journeys")
+
+_decisions = table(DecisionRecord)
+_customers = table(Customer)
+_consents = table(Consent)
+
+INTERNAL_SOURCE_KEYS = {"chat": "chat", "journey": "journey", "system": "system"}
+"""Source keys (the idempotency scope of `messageId`) of events that come from inside."""
+
+MAX_DUE_PER_TICK = 500
+_WITH_PHONE: frozenset[Channel] = frozenset({"email", "in_app", "sms", "whatsapp"})
+_WITHOUT_PHONE: frozenset[Channel] = frozenset({"email", "in_app"})
+_CUSTOMER_AND_CONSENTS = sql(
+    "SELECT customers.phone, consents.channel, consents.purpose, consents.granted "
+    "FROM customers LEFT OUTER JOIN consents ON consents.customer_id = customers.id "
+    "WHERE customers.id = ?"
+)
+_PAST_SENDS = sql(
+    "SELECT channel, purpose, decided_at FROM decisions WHERE profile_id = ? "
+    "AND decided_at > ? AND outcome = 'send' AND state != 'failed'"
+)
+_INSERT_DECISION = sql(
+    "INSERT INTO decisions (profile_id, outcome, state, offer_id, purpose, channel, "
+    "defer_until, journey_id, step, event_id, replaces, reasons, request, decided_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_SAVEPOINT = sql("SAVEPOINT cerebro_event")
+_RELEASE = sql("RELEASE SAVEPOINT cerebro_event")
+_ROLLBACK_TO = sql("ROLLBACK TO SAVEPOINT cerebro_event")
+_INITIAL_STATE: dict[Outcome, DecisionState] = {
+    "send": "pending",
+    "defer": "waiting",
+    "suppress": "final",
+}
+
+
+class EventHandler(Protocol):
+    def handle(self, event: Event, context: EventContext) -> None:
+        """React to a new event; raise to reject it (its transaction rolls back)."""
+        ...
+
+
+class DueRunner(Protocol):
+    def run_due(self, pipeline: Pipeline, now: datetime) -> int:
+        """Do the work that came due by `now`; return how many items were done."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyMembership:
+    """One journey a profile is in (or was in), as shown on the profile."""
+
+    journey_id: str
+    status: str
+    entered_at: datetime
+    updated_at: datetime
+    step: str | None = None
+
+
+class MembershipReader(Protocol):
+    def memberships(
+        self, connection: Connection, profile_id: str
+    ) -> Sequence[JourneyMembership]: ...
+
+
+IngestStatus = Literal["accepted", "duplicate", "failed"]
+"""`duplicate`: the message id was seen before, nothing changed; `failed`: a handler raised,
+the event was rolled back (send it again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    message_id: str
+    status: IngestStatus
+    event_id: int | None = None
+    profile_id: str | None = None
+    decisions: tuple[Decision, ...] = ()
+
+
+@dataclass(slots=True)
+class _Dispatch:
+    decision_id: int
+    customer_id: str
+    channel: Channel
+    purpose: Purpose
+    body: str
+    subject: str | None
+
+
+class Unit:
+    """One transaction of the engine: read and change profiles, ask for decisions, emit events.
+
+    Messages of `send` decisions reach the outbox after the transaction commits; events given to
+    `emit` are ingested after it, each in its own transaction."""
+
+    def __init__(self, pipeline: Pipeline, session: Session, now: datetime) -> None:
+        self.pipeline = pipeline
+        self.session = session
+        self.connection = session.connection()
+        self.raw = Raw(self.connection)
+        self.now = now
+        self.decisions: list[Decision] = []
+        """Decisions taken in this transaction, in order."""
+        self._dispatches: list[_Dispatch] = []
+        self._emitted: list[Event] = []
+
+    def profile(self, profile_id: str) -> Profile | None:
+        """The profile (locked until the transaction ends), or None when there is none."""
+        return store.load(self.raw, profile_id)
+
+    def decide(self, request: SendRequest, *, event_id: int | None = None) -> Decision:
+        """Ask the policy layer; the decision is logged now, its message sent after commit."""
+        return self.pipeline._decide(self, request, event_id=event_id, replaces=None)
+
+    def hold(self, profile_id: str, name: str, purposes: Sequence[Purpose], reason: str) -> Profile:
+        """Pause `purposes` for the profile until `release(name)` (e.g. marketing after an
+        incident, until a positive survey)."""
+        profile = self._current(profile_id)
+        held = set_hold(profile, name, Hold(tuple(purposes), reason, self.now))
+        store.save(self.raw, held, self.now)
+        return held
+
+    def release(self, profile_id: str, name: str) -> Profile:
+        released = release_hold(self._current(profile_id), name)
+        store.save(self.raw, released, self.now)
+        return released
+
+    def emit(self, event: Event) -> None:
+        """Ingest `event` (e.g. a journey's outcome) once this transaction has committed."""
+        self._emitted.append(event)
+
+    def _current(self, profile_id: str) -> Profile:
+        return store.load_or_create(self.raw, profile_id, self.now)
+
+
+class EventContext(Unit):
+    """The unit of one event, with the event's id and the profile as it is after the event."""
+
+    def __init__(
+        self, unit: Unit, event_id: int, profile: Profile, merged: tuple[str, ...]
+    ) -> None:
+        super().__init__(unit.pipeline, unit.session, unit.now)
+        self.decisions, self._dispatches, self._emitted = (
+            unit.decisions,
+            unit._dispatches,
+            unit._emitted,
+        )
+        self.event_id = event_id
+        self.profile_after = profile
+        self.merged = merged
+        """Profiles merged into this one by this event (their ids no longer exist)."""
+
+    def decide(self, request: SendRequest, *, event_id: int | None = None) -> Decision:
+        profile = self.profile_after if request.customer_id == self.profile_after.id else None
+        return self.pipeline._decide(
+            self, request, event_id=event_id or self.event_id, replaces=None, profile=profile
+        )
+
+    def hold(self, profile_id: str, name: str, purposes: Sequence[Purpose], reason: str) -> Profile:
+        return self._track(super().hold(profile_id, name, purposes, reason))
+
+    def release(self, profile_id: str, name: str) -> Profile:
+        return self._track(super().release(profile_id, name))
+
+    def _track(self, changed: Profile) -> Profile:
+        if changed.id == self.profile_after.id:
+            self.profile_after = changed
+        return changed
+
+
+@dataclass
+class Pipeline:
+    """The engine: ingests events, keeps profiles, runs handlers, decides and sends."""
+
+    db: Database
+    clock: Clock
+    tools: Toolbox
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    handlers: list[EventHandler] = field(default_factory=list)
+    due_runners: list[DueRunner] = field(default_factory=list)
+    membership_readers: list[MembershipReader] = field(default_factory=list)
+    _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        """Release the tool adapters' HTTP connections."""
+        self.tools.close()
+
+    def add_handler(self, handler: EventHandler) -> None:
+        self.handlers.append(handler)
+
+    def add_due_runner(self, runner: DueRunner) -> None:
+        self.due_runners.append(runner)
+
+    def add_membership_reader(self, reader: MembershipReader) -> None:
+        self.membership_readers.append(reader)
+
+    # -- ingestion ---------------------------------------------------------------------------
+
+    def ingest(self, event: Event, source_key: str | None = None) -> IngestResult:
+        """Ingest one event in its own transaction; a failing handler rolls it back and raises.
+        `source_key` scopes the message id (a write key's fingerprint); events from inside use
+        their source's name."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            unit = Unit(self, session, now)
+            result = self._ingest(unit, event, source_key or INTERNAL_SOURCE_KEYS[event.source])
+        self._after_commit(unit)
+        return result
+
+    def ingest_batch(
+        self, events: Sequence[Event], source_key: str | None = None
+    ) -> list[IngestResult]:
+        """Ingest events in order in one transaction, each in a savepoint: an event whose
+        handling fails is rolled back alone and reported `failed`; the others are kept."""
+        now = self.clock.now()
+        results: list[IngestResult] = []
+        with self.db.session() as session:
+            unit = Unit(self, session, now)
+            for event in events:
+                marks = len(unit.decisions), len(unit._dispatches), len(unit._emitted)
+                key = source_key or INTERNAL_SOURCE_KEYS[event.source]
+                unit.raw.run(_SAVEPOINT, ())
+                try:
+                    results.append(self._ingest(unit, event, key))
+                    session.flush()  # what a handler did through the ORM, in the savepoint
+                    unit.raw.run(_RELEASE, ())
+                except Exception:
+                    logger.exception("event processing failed", extra={"event_type": event.type})
+                    unit.raw.run(_ROLLBACK_TO, ())
+                    session.expunge_all()
+                    del unit.decisions[marks[0] :]
+                    del unit._dispatches[marks[1] :]
+                    del unit._emitted[marks[2] :]
+                    results.append(IngestResult(event.message_id, "failed"))
+        self._after_commit(unit)
+        return results
+
+    def _ingest(self, unit: Unit, event: Event, source_key: str) -> IngestResult:
+        raw = unit.raw
+        if event.type == "alias":
+            assert event.user_id is not None and event.previous_id is not None
+            profile_id = store.resolve(raw, replace(event, anonymous_id=None))[0]
+            other = store.alias_source(raw, event.previous_id)
+        else:
+            profile_id, other = store.resolve(raw, event)
+        event_id = store.insert_event(raw, event, source_key, profile_id)
+        if event_id is None:
+            return IngestResult(event.message_id, "duplicate")
+        profile = store.load_or_create(raw, profile_id, event.timestamp)
+        merged: tuple[str, ...] = ()
+        if other is not None and other != profile.id:
+            profile = store.absorb(raw, profile, other)
+            merged = (other,)
+        if event.type == "alias":
+            assert event.previous_id is not None
+            for key in (store.user_key(event.previous_id), store.anonymous_key(event.previous_id)):
+                store.link(raw, key, profile.id, unit.now)
+        elif event.user_id is not None and event.anonymous_id is not None and other is not None:
+            store.link(raw, store.anonymous_key(event.anonymous_id), profile.id, unit.now)
+        profile = store.hydrate(raw, apply(profile, event))
+        if event.name == "Consent Updated" and profile.customer_id is not None:
+            store.record_consent(raw, profile.customer_id, event.properties, event.timestamp)
+        store.save(raw, profile, unit.now)
+        first = len(unit.decisions)
+        if self.handlers:
+            context = EventContext(unit, event_id, profile, merged)
+            for handler in self.handlers:
+                handler.handle(event, context)
+            profile = context.profile_after
+        return IngestResult(
+            event.message_id, "accepted", event_id, profile.id, tuple(unit.decisions[first:])
+        )
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def decide(self, request: SendRequest) -> Decision:
+        """Decide (and send) in a transaction of its own, e.g. from a timer."""
+        with self.unit() as unit:
+            return unit.decide(request)
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """A transaction of the engine (see `Unit`); dispatches and emits after the commit."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            unit = Unit(self, session, now)
+            yield unit
+        self._after_commit(unit)
+
+    def _decide(
+        self,
+        unit: Unit,
+        request: SendRequest,
+        *,
+        event_id: int | None,
+        replaces: int | None,
+        profile: Profile | None = None,
+    ) -> Decision:
+        if profile is None:
+            profile = store.load_or_create(unit.raw, request.customer_id, unit.now)
+        recipient = self._recipient(unit.raw, profile, unit.now)
+        ruling = evaluate(self.policy, request, recipient, unit.now)
+        decision = self._log(unit.raw, request, ruling, unit.now, event_id, replaces)
+        if ruling.outcome == "send":
+            assert ruling.candidate is not None and ruling.channel is not None
+            unit._dispatches.append(
+                _Dispatch(
+                    decision.id,
+                    request.customer_id,
+                    ruling.channel,
+                    ruling.candidate.purpose,
+                    ruling.candidate.body,
+                    ruling.candidate.subject,
+                )
+            )
+        unit.decisions.append(decision)
+        logger.info(
+            "decision",
+            extra={
+                "decision_id": decision.id,
+                "outcome": decision.outcome,
+                "offer_id": decision.offer_id,
+                "channel": decision.channel,
+                "journey_id": decision.journey_id,
+            },
+        )
+        return decision
+
+    def _recipient(self, raw: Raw, profile: Profile, now: datetime) -> Recipient:
+        if profile.customer_id is None:
+            return Recipient(profile=profile, addresses=frozenset(), consents={})
+        rows = raw.run(_CUSTOMER_AND_CONSENTS, (profile.customer_id,)).fetchall()
+        phone = rows[0][0] if rows else None
+        consents = {(channel, purpose): bool(granted) for _, channel, purpose, granted in rows}
+        consents.pop((None, None), None)  # a customer who answered nothing
+        addresses: frozenset[Channel] = _WITH_PHONE if phone else _WITHOUT_PHONE
+        past: list[PastSend] = []
+        window = self.policy.longest_cap_window
+        if window:
+            sent = raw.run(_PAST_SENDS, (profile.id, raw.time(now - window))).fetchall()
+            past = [PastSend(channel, purpose, raw.time_of(at)) for channel, purpose, at in sent]
+        return Recipient(profile=profile, addresses=addresses, consents=consents, past_sends=past)
+
+    def _log(
+        self,
+        raw: Raw,
+        request: SendRequest,
+        ruling: Ruling,
+        now: datetime,
+        event_id: int | None,
+        replaces: int | None,
+    ) -> Decision:
+        candidate = ruling.candidate
+        state = _INITIAL_STATE[ruling.outcome]
+        reasons = [_reason_json(reason) for reason in ruling.reasons]
+        kept = request.model_dump(mode="json") if ruling.outcome == "defer" else None
+        (decision_id,) = raw.run(
+            _INSERT_DECISION,
+            (
+                request.customer_id,
+                ruling.outcome,
+                state,
+                candidate.offer_id if candidate else None,
+                candidate.purpose if candidate else None,
+                ruling.channel,
+                raw.time(ruling.defer_until),
+                request.journey_id,
+                request.step,
+                event_id,
+                replaces,
+                raw.json(reasons),
+                None if kept is None else raw.json(kept),
+                raw.time(now),
+            ),
+        ).fetchone()
+        return Decision(
+            id=decision_id,
+            customer_id=request.customer_id,
+            outcome=ruling.outcome,
+            state=state,
+            decided_at=now,
+            reasons=ruling.reasons,
+            offer_id=candidate.offer_id if candidate else None,
+            purpose=candidate.purpose if candidate else None,
+            channel=ruling.channel,
+            defer_until=ruling.defer_until,
+            journey_id=request.journey_id,
+            step=request.step,
+            event_id=event_id,
+            replaces=replaces,
+        )
+
+    def _after_commit(self, unit: Unit) -> None:
+        if unit._dispatches:
+            self._dispatch(unit._dispatches)
+        for event in unit._emitted:
+            self.ingest(event)
+
+    def _dispatch(self, dispatches: Sequence[_Dispatch]) -> None:
+        """Hand the messages of committed `send` decisions to the outbox; record the outcome."""
+        outcomes: list[dict[str, Any]] = []
+        for item in dispatches:
+            try:
+                message = self.tools.messaging.send(
+                    item.customer_id,
+                    channel=item.channel,
+                    purpose=item.purpose,
+                    body=item.body,
+                    subject=item.subject,
+                )
+            except ToolError as error:
+                logger.warning(
+                    "outbox refused a message",
+                    extra={"decision_id": item.decision_id, "code": error.code},
+                )
+                outcomes.append(
+                    {
+                        "id": item.decision_id,
+                        "state": "failed",
+                        "message_id": None,
+                        "error": error.message,
+                    }
+                )
+                continue
+            outcomes.append(
+                {
+                    "id": item.decision_id,
+                    "state": "dispatched",
+                    "message_id": message.id,
+                    "error": None,
+                }
+            )
+        with self.db.session() as session:
+            session.connection().execute(
+                update(_decisions)
+                .where(_decisions.c.id == bindparam("decision"))
+                .values(
+                    state=bindparam("new_state"),
+                    message_id=bindparam("message"),
+                    error=bindparam("why"),
+                ),
+                [
+                    {
+                        "decision": o["id"],
+                        "new_state": o["state"],
+                        "message": o["message_id"],
+                        "why": o["error"],
+                    }
+                    for o in outcomes
+                ],
+            )
+
+    # -- time --------------------------------------------------------------------------------
+
+    def run_due(self) -> int:
+        """Retake deferred decisions that came due, then run the registered due runners;
+        repeat while work turns up (a timer may make more work due at the same moment)."""
+        with self._tick_lock:
+            total = 0
+            for _round in range(10):
+                now = self.clock.now()
+                done = self._redecide_due(now)
+                for runner in self.due_runners:
+                    done += runner.run_due(self, now)
+                total += done
+                if done == 0:
+                    break
+            return total
+
+    def _redecide_due(self, now: datetime) -> int:
+        with self.db.session() as session:
+            due = (
+                session.connection()
+                .execute(
+                    select(_decisions.c.id)
+                    .where(_decisions.c.state == "waiting", _decisions.c.defer_until <= now)
+                    .order_by(_decisions.c.defer_until, _decisions.c.id)
+                    .limit(MAX_DUE_PER_TICK)
+                )
+                .scalars()
+                .all()
+            )
+        done = 0
+        for decision_id in due:
+            with self.unit() as unit:
+                claimed = unit.connection.execute(
+                    update(_decisions)
+                    .where(_decisions.c.id == decision_id, _decisions.c.state == "waiting")
+                    .values(state="redecided")
+                    .returning(_decisions.c.request, _decisions.c.event_id)
+                ).first()
+                if claimed is None:
+                    continue  # another process took it
+                request = SendRequest.model_validate(claimed.request)
+                self._decide(unit, request, event_id=claimed.event_id, replaces=decision_id)
+                done += 1
+        return done
+
+
+def _reason_json(reason: Reason) -> dict[str, str]:
+    """A reason as the log stores it (what `Reason.model_dump(exclude_none=True)` gives)."""
+    found = {"rule": reason.rule, "verdict": reason.verdict, "detail": reason.detail}
+    if reason.offer_id is not None:
+        found["offer_id"] = reason.offer_id
+    if reason.channel is not None:
+        found["channel"] = reason.channel
+    return found
+
+
+def build_pipeline(
+    settings: Settings, db: Database, engine_settings: EngineSettings | None = None
+) -> Pipeline:
+    """The pipeline as configured: clock (`CEREBRO_CLOCK`), policy (`CEREBRO_POLICY_FILE`),
+    tool adapters (embedded, or the company's over HTTP), and the registered handlers."""
+    engine_settings = engine_settings or EngineSettings()
+    clock = build_clock(engine_settings, db)
+    pipeline = Pipeline(
+        db=db,
+        clock=clock,
+        tools=build_toolbox(settings, db, clock),
+        policy=engine_settings.policy(),
+    )
+    from journeys.runtime import attach  # the journey runtime (it imports this module)
+
+    attach(pipeline)
+    return pipeline
