@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CEREBRO_OPENAI_BASE_URL")
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for the LLM brain.")
+    llm_timeout: float = Field(default=15.0, gt=0, description="Seconds one LLM request may take.")
+    llm_budget: float = Field(
+        default=25.0, gt=0, description="Seconds all LLM requests of one turn step may take."
+    )
+    llm_streaming: bool = Field(default=False, description="Ask the LLM for streamed answers.")
+    chroma_url: str | None = Field(
+        default=None, description="chromadb server (`chroma run`); else DATA_DIR/chroma."
+    )
 
     crm_url: str | None = Field(default=None, description="Company CRM REST API; else embedded.")
     logistics_url: str | None = Field(

@@ -9,6 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from cerebro.settings import Settings, env_name
+from journeys.config import EngineSettings
+from journeys.runtime_settings import JourneySettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -17,7 +19,11 @@ def test_readme_table_lists_exactly_the_settings() -> None:
     text = README.read_text()
     table = text.split("<!-- settings-table:start -->")[1].split("<!-- settings-table:end -->")[0]
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE))
-    assert documented == {env_name(field) for field in Settings.model_fields}
+    declared = {env_name(field) for field in Settings.model_fields}
+    for feature_settings in (EngineSettings, JourneySettings):
+        prefix = feature_settings.model_config.get("env_prefix", "")
+        declared |= {f"{prefix}{field}".upper() for field in feature_settings.model_fields}
+    assert documented == declared
 
 
 def test_database_defaults_to_sqlite_inside_the_data_dir(
