@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo loads the seed scenarios' journeys unless CEREBRO_JOURNEYS_DIR says otherwise.
 run: install
 	$(BIN)/cerebro migrate
 	$(BIN)/cerebro seed --if-empty
-	$(BIN)/cerebro serve --host $(HOST) --port $(PORT)
+	CEREBRO_JOURNEYS_DIR=$${CEREBRO_JOURNEYS_DIR:-journeys/examples} \
+		$(BIN)/cerebro serve --host $(HOST) --port $(PORT)
 
 # Page tests drive Debian's Chromium through Playwright (never a browser download).
 browser:

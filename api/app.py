@@ -9,7 +9,19 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 import cerebro
-from api import health, pages
+from api import (
+    admin_clock,
+    conversations,
+    dashboard,
+    events,
+    health,
+    journeys,
+    kpis,
+    nlu,
+    pages,
+    profiles,
+    sentiment,
+)
 from api.middleware import RequestIdMiddleware
 from api.problems import install_problem_handlers
 from cerebro.settings import Settings, get_settings
@@ -41,4 +53,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(conversations.router)
+    app.include_router(sentiment.router)
+    app.include_router(nlu.router)
+    app.include_router(events.router)
+    app.include_router(profiles.router)
+    app.include_router(admin_clock.router)
+    app.include_router(journeys.router)
+    app.include_router(kpis.router)
+    app.include_router(dashboard.router)
     return app

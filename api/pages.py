@@ -22,7 +22,9 @@ START_PAGE = """<!doctype html>
 <h1>Cerebro</h1>
 <p class="muted">Customer-journey orchestration brain &middot; version {version}</p>
 <ul>
- <li><a href="/docs">API reference</a> (OpenAPI, try requests in the browser)</li>
+ <li><a href="/docs">API reference</a> (OpenAPI, try requests in the browser): chat, events,
+  profiles, journeys, NLU and sentiment</li>
+ <li><a href="/dashboard">Journey dashboard</a>: KPIs of the running journeys (admin token)</li>
  <li><a href="/readyz">Readiness</a>: is the database reachable and migrated?</li>
 </ul>
 </body></html>

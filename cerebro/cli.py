@@ -308,8 +308,7 @@ def sentiment(
     label, score, language)."""
     import json
 
-    from agent.runtime import default_sentiment_analyzer
-    from agent.sentiment import as_language
+    from agent.sentiment.contract import as_language
 
     if language is not None:
         try:
@@ -325,6 +324,8 @@ def sentiment(
     numbered = [(number, text) for number, text in enumerate(lines, start=1) if text.strip()]
     if not numbered:
         _fail(f"{file} has no text to analyze")
+    from agent.runtime import default_sentiment_analyzer
+
     analyzer = default_sentiment_analyzer()
     batch = 256
     for start in range(0, len(numbered), batch):

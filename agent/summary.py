@@ -1,0 +1,104 @@
+"""The escalation summary a human agent reads before taking over a conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from agent.state import ConversationState, Customer, Escalation
+from tools import types as t
+
+LAST_MESSAGES = 20
+ATTEMPTS = 15
+TREND_DELTA = 0.2
+_ROLES: dict[str, Literal["customer", "assistant", "agent"]] = {
+    "customer": "customer",
+    "ai_agent": "assistant",
+    "human_agent": "agent",
+}
+_DIALOGUE_ACTS = frozenset(
+    {"affirm", "deny", "provide_info", "greeting", "goodbye", "out_of_scope", "talk_to_human"}
+)
+
+
+def sentiment_trend(scores: list[float]) -> t.SentimentTrend:
+    """Improving, stable or worsening: the later half of the scores against the earlier half."""
+    if len(scores) < 2:
+        return "stable"
+    half = len(scores) // 2
+    earlier, later = scores[:half], scores[half:]
+    delta = sum(later) / len(later) - sum(earlier) / len(earlier)
+    if delta > TREND_DELTA:
+        return "improving"
+    if delta < -TREND_DELTA:
+        return "worsening"
+    return "stable"
+
+
+def _request(state: ConversationState) -> str:
+    customer_turns = [turn for turn in state.get("turns") or [] if turn["source"] == "customer"]
+    topical = [
+        turn
+        for turn in customer_turns
+        if turn["intent"] is not None and turn["intent"] not in _DIALOGUE_ACTS
+    ]
+    last = customer_turns[-1]["text"] if customer_turns else ""
+    if topical:
+        wanted = f"{topical[-1]['intent']}: {topical[-1]['text']}"
+        if topical[-1] is not customer_turns[-1]:
+            wanted += f" | last message: {last}"
+        return wanted[:1000]
+    return last[:1000] or "(no message)"
+
+
+def escalation_summary(
+    state: ConversationState, customer: Customer, escalation: Escalation
+) -> t.EscalationSummary:
+    """Who, what they want, what was tried and found, order facts, sentiment, last messages."""
+    turns = state.get("turns") or []
+    calls = [call for turn in turns for call in turn["tool_calls"]]
+    calls += state.get("turn_tool_calls") or []  # this turn's, not in the transcript yet
+    attempts = [
+        t.AttemptedStep(
+            action=f"{call['tool']} {_args(call['args'])}".strip()[:200],
+            outcome=(call["outcome"] or call["error"] or "done")[:1000],
+        )
+        for call in calls
+    ]
+    attempts += [
+        t.AttemptedStep(action="assistant note", outcome=note[:1000])
+        for note in state.get("notes") or []
+    ]
+    attempts.append(
+        t.AttemptedStep(action=f"escalated: {escalation['reason']}", outcome=escalation["detail"])
+    )
+    scores = [
+        turn["sentiment"]["score"]
+        for turn in turns
+        if turn["source"] == "customer" and turn["sentiment"] is not None
+    ]
+    messages = [turn for turn in turns if turn["source"] in _ROLES and turn["kind"] == "message"]
+    return t.EscalationSummary(
+        customer_name=f"{customer['first_name']} {customer['last_name']}",
+        customer_tier=customer["tier"],
+        request=_request(state),
+        attempts=tuple(attempts[-ATTEMPTS:]),
+        order_facts=tuple(
+            t.OrderFact(order_id=fact["order_id"], status=fact["status"], detail=fact["detail"])
+            for fact in (state.get("order_facts") or {}).values()
+        ),
+        sentiment_trend=sentiment_trend(scores),
+        last_messages=tuple(
+            t.TranscriptLine(
+                role=_ROLES[turn["source"]],
+                text=turn["text"][:4000],
+                at=datetime.fromisoformat(turn["at"]),
+            )
+            for turn in messages[-LAST_MESSAGES:]
+        ),
+    )
+
+
+def _args(args: dict[str, object]) -> str:
+    shown = {k: v for k, v in args.items() if v is not None and k not in ("description", "body")}
+    return ", ".join(f"{key}={value}" for key, value in shown.items())

@@ -1,0 +1,64 @@
+"""The shared encoder: concurrent calls share forward passes, recent texts come from a cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from agent.embedding import BatchingEmbedder, CachingEmbedder
+
+
+class SlowEncoder:
+    """Embeds a text as [len(text), 1]; each call takes a while and is counted."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self._fail_on = fail_on
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        time.sleep(0.05)
+        if self._fail_on in texts:
+            raise RuntimeError("model failed")
+        return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
+
+
+def test_concurrent_calls_share_forward_passes() -> None:
+    inner = SlowEncoder()
+    batching = BatchingEmbedder(inner, max_batch=8)
+    results: dict[int, np.ndarray] = {}
+
+    def call(number: int) -> None:
+        results[number] = batching([f"text {number:02d}", "x" * number])
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(inner.batches) < 12
+    assert all(len(batch) <= 8 for batch in inner.batches)
+    for number, vectors in results.items():
+        assert vectors.tolist() == [[7.0, 1.0], [float(number), 1.0]]
+
+
+def test_a_failed_pass_fails_its_callers_only() -> None:
+    batching = BatchingEmbedder(SlowEncoder(fail_on="boom"))
+    with pytest.raises(RuntimeError, match="model failed"):
+        batching(["boom"])
+    assert batching(["fine"]).tolist() == [[4.0, 1.0]]
+
+
+def test_recent_texts_are_not_embedded_again() -> None:
+    inner = SlowEncoder()
+    caching = CachingEmbedder(inner, size=2)
+    assert caching(["a", "bb", "a"]).tolist() == [[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]
+    assert inner.batches == [["a", "bb"]]
+    caching(["bb", "ccc"])
+    assert inner.batches[-1] == ["ccc"]
+    caching(["a"])  # pushed out by "ccc": the cache keeps two
+    assert inner.batches[-1] == ["a"]
