@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from agent.sentiment.text import fold
+from cerebro.text import fold
 
 Affirmation = Literal["yes", "no"]
 

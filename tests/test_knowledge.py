@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from memory.knowledge.store import KnowledgeBase, chroma_client
 from memory.knowledge.types import Embedder
 from memory.vocabulary import Language
 from tests.services import require_service
+from tests.web import free_port
 
 ARTICLES = Path(str(resources.files("memory.knowledge") / "articles"))
 
@@ -180,12 +180,6 @@ def test_a_malformed_chroma_url_is_refused(tmp_path: Path) -> None:
 def chroma_binary() -> str | None:
     beside_python = Path(sys.executable).parent / "chroma"
     return str(beside_python) if beside_python.exists() else shutil.which("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -27,21 +28,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 in a background thread; yields the base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+def serve_in_thread(app: ASGIApp, *, startup_timeout: float = 15.0, **config: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a background thread; yields the base URL.
+
+    The socket is bound here and handed to uvicorn, so no other process can take the port
+    between choosing and binding it. `config` goes to `uvicorn.Config` (e.g. `lifespan="off"`).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, **{"log_config": None, **config}))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"test server on port {port} did not start")
-        time.sleep(0.01)
+    deadline = time.monotonic() + startup_timeout
     try:
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"test server on port {port} did not start")
+            time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=startup_timeout)
+        sock.close()

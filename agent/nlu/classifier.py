@@ -27,7 +27,7 @@ from agent.nlu.examples import INTENTS, Example, load_examples
 from agent.nlu.patterns import has_domain_words, pattern_hits
 from agent.nlu.types import Entity, Understanding
 from agent.sentiment.embedding import Embedder
-from agent.sentiment.text import fold
+from cerebro.text import fold
 from memory.knowledge.lexical import LexicalVectorizer
 from memory.vocabulary import Language
 

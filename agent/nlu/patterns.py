@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from agent.nlu.types import Intent
-from agent.sentiment.text import fold
+from cerebro.text import fold
 
 
 def _any(*alternatives: str) -> re.Pattern[str]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.deps import AgentDeps, GuardPolicy
-from agent.sentiment.text import fold
 from agent.state import ConversationState, Escalation, HandoffReason
+from cerebro.text import fold
 
 _ASKS_FOR_A_PERSON = (
     "human", "humano", "person", "persona", "agent", "agente", "asesor", "someone", "alguien",

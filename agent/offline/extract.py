@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent.sentiment.language import marker_words
-from agent.sentiment.text import fold
+from cerebro.text import fold
 from tools.types import OrderLine
 
 _NAME_FILLER = frozenset(

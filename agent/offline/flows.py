@@ -19,9 +19,9 @@ from agent.brain import EscalationRequest, TurnRequest, Understanding
 from agent.customer_tools import CustomerTools
 from agent.offline.extract import address_in, chosen_items, is_critical
 from agent.offline.say import Say
-from agent.sentiment.text import fold
 from agent.state import JSON, ChangeAction, PendingChange
 from cerebro.clock import Clock
+from cerebro.text import fold
 from memory.vocabulary import OrderStatus, TicketCategory, TicketSeverity
 from tools import types as t
 from tools.errors import InvalidInputError, NotFoundError, RuleViolationError

@@ -21,7 +21,8 @@ from functools import cache
 from pathlib import Path
 
 from agent.sentiment.contract import LANGUAGES
-from agent.sentiment.text import fold, words
+from agent.sentiment.text import words
+from cerebro.text import fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from agent.sentiment.text import fold, words
+from agent.sentiment.text import words
+from cerebro.text import fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 

@@ -4,7 +4,8 @@ frustration signals."""
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from cerebro.text import fold
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -14,14 +15,6 @@ _ELONGATION = re.compile(r"(.)\1{2,}")
 # emoticon pieces and emoji each become a token of their own.
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
-
-
-def fold(text: str) -> str:
-    """Lower-case `text` and drop its accents ("Está FRUSTRADO" -> "esta frustrado")."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    )
 
 
 def normalize(text: str) -> str:

@@ -10,25 +10,20 @@ across processes) keeps it dependency-free and fast: one matrix product.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
 from collections.abc import Sequence
 
 import numpy as np
 
+from cerebro.text import fold
+
 DIMENSIONS = 1 << 13
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: "Devolución" -> "devolucion" (ñ folds to n too)."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-
-
 def _features(text: str) -> list[int]:
     buckets = []
-    for word in _WORD.findall(_fold(text)):
+    for word in _WORD.findall(fold(text)):
         buckets.append(zlib.crc32(f"w:{word}".encode()) % DIMENSIONS)
         padded = f"<{word}>"
         buckets.extend(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,7 +24,7 @@ from memory.db import Database
 from memory.demo.generator import DEFAULT_NOW
 from memory.knowledge.store import KnowledgeBase
 from tests.agent.conftest import EMAILS, MARIA, OLIVIA
-from tests.test_serve import free_port
+from tests.web import serve_in_thread
 
 ADMIN = "admin-secret-token"
 PROBLEM = "application/problem+json"
@@ -239,17 +238,8 @@ def test_sentiment_endpoint(api: Api) -> None:
 @pytest.fixture
 def live(api: Api) -> Iterator[str]:
     """The same app served by uvicorn on a free port (streams need a real server)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(api.app, startup_timeout=20) as base_url:
+        yield base_url
 
 
 def read_events(response: httpx.Response, wanted: int) -> list[tuple[str, dict[str, object]]]:

@@ -14,7 +14,8 @@ import pytest
 
 from tests.agent.test_api import prefill_nlu_cache
 from tests.services import postgres_schema
-from tests.test_serve import CEREBRO, free_port, wait_until_up
+from tests.test_serve import CEREBRO, wait_until_up
+from tests.web import free_port
 
 TIMEOUT = httpx.Timeout(120.0)
 

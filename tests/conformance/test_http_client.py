@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from tests.conformance import world as w
 from tests.conformance.expect import expect_error
 from tests.conformance.loopback import Answer, serve_script
+from tests.web import free_port
 from tools.crm import HttpCrm
 from tools.errors import ErrorCode
 from tools.http_client import HttpToolClient
@@ -93,9 +93,7 @@ def test_5xx_answers_are_retried_then_unavailable() -> None:
 
 
 def test_an_unreachable_server_is_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # bound, then released: nothing listens there
     with expect_error("unavailable", "could not be reached"):
         HttpCrm(client(f"http://127.0.0.1:{port}", retries=1)).get_profile(w.MARIA)
 

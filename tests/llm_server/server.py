@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,11 +21,11 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tests.llm_server.script import ChatRequest, Failure, Raw, Reply, Script
+from tests.web import serve_in_thread
 
 STARTUP_TIMEOUT = 10.0
 ROLES = {"system", "developer", "user", "assistant", "tool"}
@@ -247,24 +246,14 @@ class LocalOpenAI:
 def serve_openai(script: Script | None = None) -> Iterator[LocalOpenAI]:
     """Serve the chat completions protocol from `script` on a free 127.0.0.1 port."""
     state = ChatCompletions(script or Script())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        state.app(), lifespan="off", log_level="warning", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the local OpenAI protocol server did not start")
-        time.sleep(0.01)
-    try:
-        yield LocalOpenAI(f"http://127.0.0.1:{port}/v1", state.script, state)
-    finally:
-        state.release.set()
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
-        sock.close()
+    with serve_in_thread(
+        state.app(),
+        startup_timeout=STARTUP_TIMEOUT,
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    ) as base_url:
+        try:
+            yield LocalOpenAI(f"{base_url}/v1", state.script, state)
+        finally:
+            state.release.set()  # wake stalled answers so the server can stop
