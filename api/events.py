@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.engine import PipelineDep, SourceKey, engine_lifespan
-from api.problems import problem_response
+from api.engine import PipelineDep, SourceKey, engine_lifespan, engine_settings
+from api.problems import Problem, problem_response
 from journeys.events import (
-    MAX_BATCH_ITEMS,
     Event,
     EventType,
     FieldError,
@@ -23,10 +23,61 @@ from journeys.pipeline import IngestResult, Pipeline
 
 router = APIRouter(prefix="/v1", tags=["events"], lifespan=engine_lifespan)
 
-Message = Annotated[
-    dict[str, Any],
-    Body(description="A Segment message (https://segment.com/docs/connections/spec/)."),
-]
+TOO_LARGE = "/problems/too-large"
+
+
+def _too_large(field: str, message: str, limit: int) -> Problem:
+    return Problem(
+        413,
+        f"Too large: {field} {message}; nothing was stored",
+        type_=TOO_LARGE,
+        limit=limit,
+        errors=[{"field": field, "message": message}],
+    )
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    """The body parsed as JSON, refused with a 413 problem as soon as it passes `limit` bytes
+    (by its Content-Length, or while it streams in), so an oversized body is never held."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large("body", f"is larger than {limit} bytes", limit)
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise _too_large("body", f"is larger than {limit} bytes", limit)
+    try:
+        return json.loads(received)
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(
+            400,
+            "Invalid event: body: must be a JSON document",
+            type_="/problems/validation",
+            errors=[{"field": "body", "message": "must be a JSON document"}],
+        ) from None
+
+
+async def _message_body(request: Request) -> Any:
+    return await _read_json(request, engine_settings(request.app).event_max_bytes)
+
+
+async def _batch_body(request: Request) -> Any:
+    return await _read_json(request, engine_settings(request.app).batch_max_bytes)
+
+
+Message = Annotated[Any, Depends(_message_body)]
+"""A Segment message (https://segment.com/docs/connections/spec/), at most
+`CEREBRO_EVENT_MAX_BYTES`."""
+Batch = Annotated[Any, Depends(_batch_body)]
+"""`{"batch": [...], "context": {...}}`, at most `CEREBRO_BATCH_MAX_BYTES`."""
+
+_JSON_OBJECT: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
 
 
 class DecisionSummary(BaseModel):
@@ -68,6 +119,7 @@ class BatchResult(BaseModel):
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid message; `errors` names each field at fault"},
     401: {"description": "No valid write key"},
+    413: {"description": "The body (or a batch's item count) is over its limit; `limit` says it"},
 }
 
 
@@ -81,6 +133,13 @@ def _invalid(errors: list[FieldError]) -> JSONResponse:
     )
 
 
+def _within(item: object, limit: int, field: str) -> None:
+    """A batch item over the size of one message is invalid (the rest of the batch goes on)."""
+    size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > limit:
+        raise InvalidEvent([FieldError(field, f"is {size} bytes, more than {limit}")])
+
+
 def _summaries(result: IngestResult) -> list[DecisionSummary]:
     return [
         DecisionSummary(id=d.id, outcome=d.outcome, offer_id=d.offer_id, channel=d.channel)
@@ -89,7 +148,7 @@ def _summaries(result: IngestResult) -> list[DecisionSummary]:
 
 
 def _ingest_one(
-    pipeline: Pipeline, source_key: str, payload: dict[str, Any], expected: EventType
+    pipeline: Pipeline, source_key: str, payload: object, expected: EventType
 ) -> JSONResponse:
     try:
         event = parse_message(payload, received_at=pipeline.clock.now(), expected=expected)
@@ -114,23 +173,47 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/identify", status_code=202, responses=_RESPONSES, summary="Who a user is")
-def identify(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+@router.post(
+    "/identify",
+    status_code=202,
+    responses=_RESPONSES,
+    summary="Who a user is",
+    openapi_extra=_JSON_OBJECT,
+)
+def identify(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
     return _ingest_one(pipeline, source_key, payload, "identify")
 
 
-@router.post("/track", status_code=202, responses=_RESPONSES, summary="What a user did")
-def track(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+@router.post(
+    "/track",
+    status_code=202,
+    responses=_RESPONSES,
+    summary="What a user did",
+    openapi_extra=_JSON_OBJECT,
+)
+def track(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
     return _ingest_one(pipeline, source_key, payload, "track")
 
 
-@router.post("/page", status_code=202, responses=_RESPONSES, summary="A page a user saw")
-def page(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+@router.post(
+    "/page",
+    status_code=202,
+    responses=_RESPONSES,
+    summary="A page a user saw",
+    openapi_extra=_JSON_OBJECT,
+)
+def page(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
     return _ingest_one(pipeline, source_key, payload, "page")
 
 
-@router.post("/alias", status_code=202, responses=_RESPONSES, summary="Two ids, one person")
-def alias(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
+@router.post(
+    "/alias",
+    status_code=202,
+    responses=_RESPONSES,
+    summary="Two ids, one person",
+    openapi_extra=_JSON_OBJECT,
+)
+def alias(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
     return _ingest_one(pipeline, source_key, payload, "alias")
 
 
@@ -139,13 +222,21 @@ def alias(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSO
     status_code=202,
     responses={202: {"model": BatchResult}, **PROBLEMS},
     summary="Several messages at once; bad items are reported, good ones kept",
+    openapi_extra=_JSON_OBJECT,
 )
-def batch(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSONResponse:
-    items = payload.get("batch")
+def batch(
+    source_key: SourceKey, payload: Batch, pipeline: PipelineDep, request: Request
+) -> JSONResponse:
+    items = payload.get("batch") if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items:
         return _invalid([FieldError("batch", "must be a non-empty list of messages")])
-    if len(items) > MAX_BATCH_ITEMS:
-        return _invalid([FieldError("batch", f"at most {MAX_BATCH_ITEMS} messages per batch")])
+    limits = engine_settings(request.app)
+    if len(items) > limits.batch_max_items:
+        raise _too_large(
+            "batch",
+            f"has {len(items)} messages, more than {limits.batch_max_items}",
+            limits.batch_max_items,
+        )
     shared = payload.get("context")
     shared_context = shared if isinstance(shared, dict) else {}
     received_at = pipeline.clock.now()
@@ -158,6 +249,7 @@ def batch(payload: Message, source_key: SourceKey, pipeline: PipelineDep) -> JSO
             if isinstance(context, dict):
                 item = {**item, "context": {**shared_context, **context}}
         try:
+            _within(item, limits.event_max_bytes, f"batch[{index}]")
             event = parse_message(item, received_at=received_at, prefix=f"batch[{index}].")
         except InvalidEvent as error:
             errors.extend(error.errors)

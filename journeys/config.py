@@ -36,6 +36,18 @@ class EngineSettings(BaseSettings):
     due_interval: float = Field(
         default=5.0, gt=0, description="Seconds between checks for deferred sends that are due."
     )
+    event_max_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest message (bytes of JSON) that /v1/identify, /track, /page and /alias "
+        "accept, and largest item of a batch.",
+    )
+    batch_max_bytes: int = Field(
+        default=500 * 1024, ge=1024, description="Largest /v1/batch body, in bytes."
+    )
+    batch_max_items: int = Field(
+        default=500, ge=1, le=10_000, description="Most messages in one /v1/batch."
+    )
 
     @field_validator("write_keys", mode="before")
     @classmethod

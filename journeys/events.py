@@ -35,7 +35,6 @@ Source = Literal["api", "chat", "journey", "system"]
 
 MAX_ID_LENGTH = 100
 MAX_NAME_LENGTH = 200
-MAX_BATCH_ITEMS = 500
 
 Id = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH)
