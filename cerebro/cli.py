@@ -391,5 +391,11 @@ def clock_advance(
     console.print(f"The clock is now {now.isoformat()}; {done} due item(s) run.")
 
 
+# `cerebro eval`: offline evaluation of transcripts (docs/evals.md); its heavy modules load lazily.
+from evals.cli import eval_app  # noqa: E402
+
+app.add_typer(eval_app, name="eval")
+
+
 if __name__ == "__main__":
     app()
