@@ -3,6 +3,7 @@ console pages in a real headless Chromium."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +22,20 @@ from memory.demo.seeding import seed
 from memory.knowledge.store import KnowledgeBase
 from memory.migrate import upgrade
 from tests.agent.conftest import knowledge, nlu_cache, parser
-from tests.agent.test_api import prefill_nlu_cache
 from tests.web import serve_in_thread
 
 __all__ = ["knowledge", "nlu_cache", "parser"]  # the assistant's session fixtures, shared
 
 ADMIN = "console-admin-token"
 CUSTOMERS = 8
+
+
+def prefill_nlu_cache(nlu_cache: Path, data_dir: Path) -> None:
+    """Give a new data folder the examples' embeddings the session already computed."""
+    target = data_dir / "cache"
+    target.mkdir(parents=True, exist_ok=True)
+    for cached in nlu_cache.glob("nlu-examples-*.npy"):
+        shutil.copy(cached, target / cached.name)
 
 
 @dataclass(frozen=True)
