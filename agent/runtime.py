@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from agent.brain import Brain
 from agent.checkpoint import open_checkpointer
@@ -67,10 +68,14 @@ def shared_encoder() -> CachingEmbedder:
     """The process's sentence encoder (the NLU's shared MiniLM): concurrent turns share forward
     passes, and recent texts come from a cache.
 
-    Also limits torch to one thread per operation: a server runs many turns in parallel, and
-    several threads per operation on a few busy cores make every turn slower (10x, measured).
+    Also limits torch and the BLAS under numpy to one thread per operation: a server runs many
+    turns in parallel, and several threads per operation on a few busy cores make every turn
+    slower. Torch's threads cost 10x (measured); OpenBLAS's helper thread spins between the
+    classifier's small matrix products and burnt a whole core at 50 concurrent conversations
+    (process CPU per turn 59 ms with it, 17 ms without; benchmarks/bench_agent.py).
     """
     torch.set_num_threads(1)
+    threadpool_limits(limits=1)
     return CachingEmbedder(BatchingEmbedder(shared_embedder()))
 
 

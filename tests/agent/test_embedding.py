@@ -8,8 +8,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+import torch
+from threadpoolctl import threadpool_info
 
 from agent.embedding import BatchingEmbedder, CachingEmbedder
+from agent.runtime import shared_encoder
 
 
 class SlowEncoder:
@@ -62,3 +65,13 @@ def test_recent_texts_are_not_embedded_again() -> None:
     assert inner.batches[-1] == ["ccc"]
     caching(["a"])  # pushed out by "ccc": the cache keeps two
     assert inner.batches[-1] == ["a"]
+
+
+def test_the_process_encoder_keeps_torch_and_blas_to_one_thread_per_operation() -> None:
+    """Many turns run at once: a helper thread per operation would only fight them for the cores
+    (OpenBLAS's spinning helper alone burnt a core at 50 concurrent conversations)."""
+    shared_encoder()
+    assert torch.get_num_threads() == 1
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy's BLAS should be visible to threadpoolctl"
+    assert all(pool["num_threads"] == 1 for pool in blas)
