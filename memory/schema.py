@@ -351,7 +351,12 @@ class Handoff(Base):
     """A request to pass a conversation to a human, with the summary the agent will read."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (CheckConstraint(_one_of("status", v.HandoffStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("status", v.HandoffStatus), name="status"),
+        CheckConstraint(
+            f"outcome IS NULL OR {_one_of('outcome', v.HandoffOutcome)}", name="outcome"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(
@@ -365,6 +370,8 @@ class Handoff(Base):
     skills: Mapped[list[str]]
     summary: Mapped[dict[str, Any]]
     assigned_agent_id: Mapped[str | None] = mapped_column(ForeignKey("human_agents.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """Set when the handoff is closed (`memory.vocabulary.HandoffOutcome`)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -46,6 +46,9 @@ MessageStatus = Literal["queued", "sent", "delivered", "failed"]
 
 HandoffStatus = Literal["queued", "assigned", "closed"]
 
+HandoffOutcome = Literal["resolved", "handed_back"]
+"""How a closed handoff ended: the human agent resolved it, or handed it back to the assistant."""
+
 PaymentKind = Literal["card", "paypal", "bank_transfer"]
 
 MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from sqlalchemy import func, select, update
@@ -104,8 +104,8 @@ def test_record_models_mirror_the_tables() -> None:
         properties = RECORD_MODELS[table.name].model_json_schema()["properties"]
         for column in table.columns:
             where = f"{table.name}.{column.name}"
-            annotation = str(fields[column.name].annotation)
-            assert ("None" in annotation) == column.nullable, where
+            optional = type(None) in get_args(fields[column.name].annotation)
+            assert optional == column.nullable, where
             length = getattr(column.type, "length", None)
             if length is not None:
                 variants = properties[column.name].get("anyOf", [properties[column.name]])

@@ -28,6 +28,7 @@ from pydantic import (
 
 from memory.vocabulary import (
     Channel,
+    HandoffOutcome,
     HandoffStatus,
     Language,
     MessageStatus,
@@ -616,5 +617,19 @@ class Handoff(ToolModel):
     skills: tuple[str, ...]
     summary: EscalationSummary
     assigned_agent_id: str | None
+    outcome: HandoffOutcome | None = None
+    """How it ended, once `closed`."""
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+class HandoffAssignment(ToolInput):
+    """A human agent takes a handoff."""
+
+    agent_id: Annotated[str, _text(32)]
+
+
+class HandoffClosing(ToolInput):
+    """A handoff is over."""
+
+    outcome: HandoffOutcome

@@ -581,6 +581,7 @@ class Builder:
                 "skills": list(skills),
                 "summary": summary,
                 "assigned_agent_id": ticket["owner_agent_id"],
+                "outcome": "resolved" if status == "closed" else None,
                 "created_at": asked_at,
                 "updated_at": ticket["updated_at"],
             },

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from memory.vocabulary import (
     Channel,
+    HandoffOutcome,
     HandoffStatus,
     Language,
     MessageStatus,
@@ -126,6 +127,9 @@ class HandoffRecord(Record):
     skills: list[str]
     summary: dict[str, Any] = Field(description="The escalation summary the agent reads")
     assigned_agent_id: Id | None
+    outcome: HandoffOutcome | None = Field(
+        default=None, description="How a closed handoff ended: resolved, or handed back"
+    )
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

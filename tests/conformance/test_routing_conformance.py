@@ -8,7 +8,7 @@ from typing import cast
 import pytest
 
 from cerebro.clock import FixedClock
-from memory.vocabulary import Language
+from memory.vocabulary import HandoffOutcome, Language
 from tests.conformance import world as w
 from tests.conformance.expect import expect_error
 from tools.routing import RoutingTools
@@ -131,3 +131,80 @@ def test_another_customers_handoff_is_not_found(routing: RoutingTools) -> None:
     )
     with expect_error("not_found", "CUS-999999"):
         routing.list_handoffs("CUS-999999")
+
+
+def test_an_agent_takes_a_handoff_and_closes_it(routing: RoutingTools, clock: FixedClock) -> None:
+    queued = request(routing)
+    clock.set(w.NOW + timedelta(minutes=3))
+    taken = routing.assign_handoff(w.MARIA, queued.id, agent_id=w.ACTIVE_AGENT)
+    assert (taken.status, taken.assigned_agent_id, taken.outcome) == (
+        "assigned",
+        w.ACTIVE_AGENT,
+        None,
+    )
+    assert taken.updated_at == w.NOW + timedelta(minutes=3)
+    assert taken.created_at == queued.created_at and taken.summary == SUMMARY
+    assert routing.assign_handoff(w.MARIA, queued.id, agent_id=w.ACTIVE_AGENT) == taken
+
+    clock.set(w.NOW + timedelta(minutes=9))
+    closed = routing.close_handoff(w.MARIA, queued.id, outcome="resolved")
+    assert (closed.status, closed.outcome, closed.assigned_agent_id) == (
+        "closed",
+        "resolved",
+        w.ACTIVE_AGENT,
+    )
+    assert closed.updated_at == w.NOW + timedelta(minutes=9)
+    assert routing.get_handoff(w.MARIA, queued.id) == closed
+    with expect_error("conflict", queued.id, "closed"):
+        routing.close_handoff(w.MARIA, queued.id, outcome="handed_back")
+    with expect_error("conflict", queued.id, "closed"):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id=w.ACTIVE_AGENT)
+
+
+def test_a_closed_handoff_lets_the_conversation_reach_a_human_again(
+    routing: RoutingTools,
+) -> None:
+    first = request(routing)
+    handed_back = routing.close_handoff(w.MARIA, first.id, outcome="handed_back")
+    assert (handed_back.status, handed_back.outcome, handed_back.assigned_agent_id) == (
+        "closed",
+        "handed_back",
+        None,
+    )
+    again = request(routing)
+    assert again.status == "queued" and again.id != first.id
+
+
+def test_only_an_active_agent_takes_an_unclaimed_handoff(routing: RoutingTools) -> None:
+    queued = request(routing)
+    with expect_error("not_found", "AGT-999"):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id="AGT-999")
+    with expect_error("rule_violation", w.INACTIVE_AGENT):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id=w.INACTIVE_AGENT)
+    with expect_error("invalid_input", "agent_id"):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id=" ")
+    assert routing.get_handoff(w.MARIA, queued.id).status == "queued"
+
+
+def test_a_handoff_another_agent_has_is_a_conflict(routing: RoutingTools) -> None:
+    queued = request(routing)
+    routing.assign_handoff(w.MARIA, queued.id, agent_id=w.ACTIVE_AGENT)
+    with expect_error("conflict", queued.id, w.ACTIVE_AGENT):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id=w.OTHER_AGENT)
+    assert routing.get_handoff(w.MARIA, queued.id).assigned_agent_id == w.ACTIVE_AGENT
+
+
+def test_closing_needs_a_known_outcome(routing: RoutingTools) -> None:
+    queued = request(routing)
+    with expect_error("invalid_input", "outcome"):
+        routing.close_handoff(w.MARIA, queued.id, outcome=cast(HandoffOutcome, "solved"))
+    assert routing.get_handoff(w.MARIA, queued.id).status == "queued"
+
+
+def test_another_customers_handoff_cannot_be_taken_or_closed(routing: RoutingTools) -> None:
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.assign_handoff(w.MARIA, w.JAMES_HANDOFF, agent_id=w.ACTIVE_AGENT)
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.close_handoff(w.MARIA, w.JAMES_HANDOFF, outcome="resolved")
+    [james] = routing.list_handoffs(w.JAMES)
+    assert (james.status, james.assigned_agent_id, james.outcome) == ("queued", None, None)

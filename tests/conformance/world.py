@@ -77,6 +77,7 @@ MARIA_RETURN = "RET-000001"
 MARIA_REFUND = "RFD-000001"
 ACTIVE_AGENT = "AGT-001"
 INACTIVE_AGENT = "AGT-002"
+OTHER_AGENT = "AGT-003"
 
 NEXT_IDS = {"TCK": 2, "NTE": 1, "MSG": 1, "HOF": 1, "RET": 1, "RFD": 1}
 """The id counters after the world: the adapters' next ids follow them (e.g. `TCK-000003`)."""
@@ -268,6 +269,16 @@ def _people() -> list[Base]:
             channels=["chat"],
             capacity=3,
             active=False,
+        ),
+        HumanAgent(
+            id=OTHER_AGENT,
+            name="Lucía Martín",
+            email="lucia@example.com",
+            skills=["returns", "vip"],
+            languages=["es"],
+            channels=["chat"],
+            capacity=2,
+            active=True,
         ),
     ]
 

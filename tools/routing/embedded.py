@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cerebro.clock import Clock
 from memory.db import Database, next_id
-from memory.schema import Handoff
-from memory.vocabulary import Language
+from memory.schema import Handoff, HumanAgent
+from memory.vocabulary import HandoffOutcome, Language
 from tools import types as t
-from tools.errors import ConflictError, NotFoundError
+from tools.errors import ConflictError, NotFoundError, RuleViolationError
 from tools.store import require_customer
 
 ACTIVE = ("queued", "assigned")
@@ -77,13 +78,7 @@ class EmbeddedRouting:
 
     def get_handoff(self, customer_id: str, handoff_id: str) -> t.Handoff:
         with self._db.session() as session:
-            require_customer(session, customer_id)
-            handoff = session.scalars(
-                select(Handoff).where(Handoff.id == handoff_id, Handoff.customer_id == customer_id)
-            ).one_or_none()
-            if handoff is None:
-                raise NotFoundError(f"handoff {handoff_id} not found")
-            return _handoff(handoff)
+            return _handoff(_customer_handoff(session, customer_id, handoff_id))
 
     def list_handoffs(self, customer_id: str) -> list[t.Handoff]:
         with self._db.session() as session:
@@ -94,6 +89,55 @@ class EmbeddedRouting:
                 .order_by(Handoff.created_at.desc(), Handoff.id.desc())
             )
             return [_handoff(row) for row in rows]
+
+    def assign_handoff(self, customer_id: str, handoff_id: str, *, agent_id: str) -> t.Handoff:
+        request = t.HandoffAssignment.parse(agent_id=agent_id)
+        now = self._clock.now()
+        with self._db.session() as session:
+            handoff = _customer_handoff(session, customer_id, handoff_id)
+            agent = session.get(HumanAgent, request.agent_id)
+            if agent is None:
+                raise NotFoundError(f"agent {request.agent_id} not found")
+            if not agent.active:
+                raise RuleViolationError(f"agent {agent.id} is not active")
+            if handoff.status == "assigned" and handoff.assigned_agent_id == agent.id:
+                return _handoff(handoff)
+            if handoff.status != "queued":
+                holder = f" by {handoff.assigned_agent_id}" if handoff.assigned_agent_id else ""
+                raise ConflictError(f"handoff {handoff.id} is {handoff.status}{holder}")
+            handoff.status = "assigned"
+            handoff.assigned_agent_id = agent.id
+            handoff.updated_at = now
+            session.flush()
+            return _handoff(handoff)
+
+    def close_handoff(
+        self, customer_id: str, handoff_id: str, *, outcome: HandoffOutcome
+    ) -> t.Handoff:
+        request = t.HandoffClosing.parse(outcome=outcome)
+        now = self._clock.now()
+        with self._db.session() as session:
+            handoff = _customer_handoff(session, customer_id, handoff_id)
+            if handoff.status == "closed":
+                raise ConflictError(f"handoff {handoff.id} is closed already ({handoff.outcome})")
+            handoff.status = "closed"
+            handoff.outcome = request.outcome
+            handoff.updated_at = now
+            session.flush()
+            return _handoff(handoff)
+
+
+def _customer_handoff(session: Session, customer_id: str, handoff_id: str) -> Handoff:
+    """The customer's handoff, locked for a change; another customer's is `not_found`."""
+    require_customer(session, customer_id)
+    handoff = session.scalars(
+        select(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.customer_id == customer_id)
+        .with_for_update()
+    ).one_or_none()
+    if handoff is None:
+        raise NotFoundError(f"handoff {handoff_id} not found")
+    return handoff
 
 
 def _handoff(row: Handoff) -> t.Handoff:

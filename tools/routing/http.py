@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import TypeAdapter
 
-from memory.vocabulary import Language
+from memory.vocabulary import HandoffOutcome, Language
 from tools import types as t
 from tools.http_client import HttpToolClient, path
 
@@ -50,3 +50,23 @@ class HttpRouting:
 
     def list_handoffs(self, customer_id: str) -> list[t.Handoff]:
         return self._client.call("GET", path("customers", customer_id, "handoffs"), _HANDOFFS)
+
+    def assign_handoff(self, customer_id: str, handoff_id: str, *, agent_id: str) -> t.Handoff:
+        request = t.HandoffAssignment.parse(agent_id=agent_id)
+        return self._client.call(
+            "POST",
+            path("customers", customer_id, "handoffs", handoff_id, "assign"),
+            _HANDOFF,
+            body=request,
+        )
+
+    def close_handoff(
+        self, customer_id: str, handoff_id: str, *, outcome: HandoffOutcome
+    ) -> t.Handoff:
+        request = t.HandoffClosing.parse(outcome=outcome)
+        return self._client.call(
+            "POST",
+            path("customers", customer_id, "handoffs", handoff_id, "close"),
+            _HANDOFF,
+            body=request,
+        )

@@ -1,11 +1,12 @@
-"""What the assistant may ask of human routing: queue a conversation for a human agent."""
+"""What the assistant and the agent console may ask of human routing: queue a conversation for a
+human agent, let an agent take it, close it with how it ended."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from memory.vocabulary import Language
+from memory.vocabulary import HandoffOutcome, Language
 from tools.types import EscalationSummary, Handoff
 
 
@@ -37,4 +38,18 @@ class RoutingTools(Protocol):
 
     def list_handoffs(self, customer_id: str) -> list[Handoff]:
         """The customer's handoffs, newest first."""
+        ...
+
+    def assign_handoff(self, customer_id: str, handoff_id: str, *, agent_id: str) -> Handoff:
+        """A human agent takes the handoff: `queued` -> `assigned` to `agent_id` (asking again
+        for the same agent changes nothing). `not_found` for an unknown agent, `rule_violation`
+        for an inactive one, `conflict` when another agent has it or it is closed."""
+        ...
+
+    def close_handoff(
+        self, customer_id: str, handoff_id: str, *, outcome: HandoffOutcome
+    ) -> Handoff:
+        """Close a `queued` or `assigned` handoff with how it ended (`resolved` by the human
+        agent, or `handed_back` to the assistant); the conversation may then be handed off
+        again. `conflict` when it is closed already."""
         ...

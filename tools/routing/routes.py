@@ -36,4 +36,21 @@ def routing_router(routing: RoutingTools) -> APIRouter:
     def get_handoff(customer_id: str, handoff_id: str) -> t.Handoff:
         return routing.get_handoff(customer_id, handoff_id)
 
+    @router.post("/customers/{customer_id}/handoffs/{handoff_id}/assign", response_model=t.Handoff)
+    def assign_handoff(
+        customer_id: str, handoff_id: str, body: t.HandoffAssignment, replay: Idempotent
+    ) -> Response:
+        return replay.answer(
+            body,
+            lambda: routing.assign_handoff(customer_id, handoff_id, agent_id=body.agent_id),
+        )
+
+    @router.post("/customers/{customer_id}/handoffs/{handoff_id}/close", response_model=t.Handoff)
+    def close_handoff(
+        customer_id: str, handoff_id: str, body: t.HandoffClosing, replay: Idempotent
+    ) -> Response:
+        return replay.answer(
+            body, lambda: routing.close_handoff(customer_id, handoff_id, outcome=body.outcome)
+        )
+
     return router
