@@ -97,8 +97,8 @@ class Transcript(_Model):
         return self.now or default
 
     def to_line(self) -> str:
-        """The transcript as one JSONL line (defaults left out)."""
-        data = self.model_dump(mode="json", exclude_defaults=True)
+        """The transcript as one JSONL line (fields never set left out)."""
+        data = self.model_dump(mode="json", exclude_unset=True)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
