@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install browser run test lint format bench clean
+.PHONY: install browser run test eval lint format bench clean
 
 # torch goes first and pinned: on these machines 2.13.0 is a CPU wheel on disk, while an
 # unpinned torch pulled in by another package would be a multi-GB CUDA build.
@@ -43,6 +43,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The bundled eval suite on the offline brain, gated by evals/thresholds.yaml (docs/evals.md).
+eval: install
+	$(BIN)/cerebro eval --brain offline --report $${EVAL_REPORT:-var/eval-report}
 
 bench: install
 	@for bench in benchmarks/bench_*.py; do $(BIN)/python $$bench || exit 1; done

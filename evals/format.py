@@ -22,8 +22,6 @@ from agent.state import HandoffReason, SentimentLabel
 from evals.assertions import Assertion
 from memory.vocabulary import Language
 
-SCHEMA_ID = "https://cerebro.dev/schemas/eval-transcript.json"
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,8 +103,4 @@ class Transcript(_Model):
 def transcript_json_schema() -> dict[str, Any]:
     """The JSON Schema of one transcript line."""
     schema = Transcript.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        **schema,
-    }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
