@@ -5,10 +5,12 @@ Extension points, for the journey runtime and anything else that reacts to event
 
 - `EventHandler`: `handle(event, context)` runs, in registration order, for every new event
   (never for a replay), after the profile was updated, inside the event's transaction.
-  `context.decide(SendRequest)` asks the policy layer; the decision is logged at once and its
-  message handed to the outbox after the transaction commits.
+  `context.decide(SendRequest)` asks the policy layer; the decision is logged at once, its
+  message written to the transactional outbox (`journeys.outbox`) and handed to the messaging
+  system after the transaction commits.
 - `DueRunner`: `run_due(pipeline, now)` runs on each tick (after the clock moved, and every
-  `CEREBRO_DUE_INTERVAL` seconds in a served process): timers that came due.
+  `CEREBRO_DUE_INTERVAL` seconds in a served process): timers that came due. Each tick first
+  delivers what the outbox still holds, then retakes deferred decisions.
 - `MembershipReader`: `memberships(connection, profile_id)` lists the journeys a profile is in
   (for `GET /v1/profiles/{id}`).
 """
@@ -21,9 +23,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from cerebro.clock import Clock
@@ -33,6 +35,7 @@ from journeys.clock import build_clock
 from journeys.config import EngineSettings
 from journeys.events import Event
 from journeys.hotpath import Raw, sql
+from journeys.outbox import OutboxRelay
 from journeys.policy import (
     Decision,
     DecisionState,
@@ -50,7 +53,6 @@ from journeys.schema import DecisionRecord, table
 from memory.db import Database
 from memory.schema import Consent, Customer
 from memory.vocabulary import Channel, Purpose
-from tools.errors import ToolError
 from tools.factory import Toolbox, build_toolbox
 
 logger = logging.getLogger("cerebro.journeys")
@@ -78,6 +80,10 @@ _INSERT_DECISION = sql(
     "INSERT INTO decisions (profile_id, outcome, state, offer_id, purpose, channel, "
     "defer_until, journey_id, step, event_id, replaces, reasons, request, decided_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_INSERT_OUTBOX = sql(
+    "INSERT INTO outbox (decision_id, customer_id, channel, purpose, subject, body, attempts, "
+    "next_attempt_at, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?)"
 )
 _SAVEPOINT = sql("SAVEPOINT cerebro_event")
 _RELEASE = sql("RELEASE SAVEPOINT cerebro_event")
@@ -132,21 +138,12 @@ class IngestResult:
     decisions: tuple[Decision, ...] = ()
 
 
-@dataclass(slots=True)
-class _Dispatch:
-    decision_id: int
-    customer_id: str
-    channel: Channel
-    purpose: Purpose
-    body: str
-    subject: str | None
-
-
 class Unit:
     """One transaction of the engine: read and change profiles, ask for decisions, emit events.
 
-    Messages of `send` decisions reach the outbox after the transaction commits; events given to
-    `emit` are ingested after it, each in its own transaction."""
+    A `send` decision writes its message to the transactional outbox in this transaction; the
+    relay hands it to the messaging system after the commit (or, after a crash, on the next
+    tick). Events given to `emit` are ingested after the commit, each in its own transaction."""
 
     def __init__(self, pipeline: Pipeline, session: Session, now: datetime) -> None:
         self.pipeline = pipeline
@@ -156,7 +153,8 @@ class Unit:
         self.now = now
         self.decisions: list[Decision] = []
         """Decisions taken in this transaction, in order."""
-        self._dispatches: list[_Dispatch] = []
+        self._dispatches: list[int] = []
+        """Ids of the `send` decisions whose outbox rows this transaction wrote."""
         self._emitted: list[Event] = []
 
     def profile(self, profile_id: str) -> Profile | None:
@@ -235,6 +233,11 @@ class Pipeline:
     due_runners: list[DueRunner] = field(default_factory=list)
     membership_readers: list[MembershipReader] = field(default_factory=list)
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+    outbox: OutboxRelay = field(init=False)
+    """Hands the messages of `send` decisions to the messaging system."""
+
+    def __post_init__(self) -> None:
+        self.outbox = OutboxRelay(self.db, self.tools.messaging)
 
     def close(self) -> None:
         """Release the tool adapters' HTTP connections."""
@@ -358,16 +361,20 @@ class Pipeline:
         decision = self._log(unit.raw, request, ruling, unit.now, event_id, replaces)
         if ruling.outcome == "send":
             assert ruling.candidate is not None and ruling.channel is not None
-            unit._dispatches.append(
-                _Dispatch(
+            unit.raw.run(
+                _INSERT_OUTBOX,
+                (
                     decision.id,
                     request.customer_id,
                     ruling.channel,
                     ruling.candidate.purpose,
-                    ruling.candidate.body,
                     ruling.candidate.subject,
-                )
+                    ruling.candidate.body,
+                    unit.raw.time(unit.now),
+                    unit.raw.time(unit.now),
+                ),
             )
+            unit._dispatches.append(decision.id)
         unit.decisions.append(decision)
         logger.info(
             "decision",
@@ -447,63 +454,9 @@ class Pipeline:
 
     def _after_commit(self, unit: Unit) -> None:
         if unit._dispatches:
-            self._dispatch(unit._dispatches)
+            self.outbox.deliver(unit._dispatches, unit.now)
         for event in unit._emitted:
             self.ingest(event)
-
-    def _dispatch(self, dispatches: Sequence[_Dispatch]) -> None:
-        """Hand the messages of committed `send` decisions to the outbox; record the outcome."""
-        outcomes: list[dict[str, Any]] = []
-        for item in dispatches:
-            try:
-                message = self.tools.messaging.send(
-                    item.customer_id,
-                    channel=item.channel,
-                    purpose=item.purpose,
-                    body=item.body,
-                    subject=item.subject,
-                )
-            except ToolError as error:
-                logger.warning(
-                    "outbox refused a message",
-                    extra={"decision_id": item.decision_id, "code": error.code},
-                )
-                outcomes.append(
-                    {
-                        "id": item.decision_id,
-                        "state": "failed",
-                        "message_id": None,
-                        "error": error.message,
-                    }
-                )
-                continue
-            outcomes.append(
-                {
-                    "id": item.decision_id,
-                    "state": "dispatched",
-                    "message_id": message.id,
-                    "error": None,
-                }
-            )
-        with self.db.session() as session:
-            session.connection().execute(
-                update(_decisions)
-                .where(_decisions.c.id == bindparam("decision"))
-                .values(
-                    state=bindparam("new_state"),
-                    message_id=bindparam("message"),
-                    error=bindparam("why"),
-                ),
-                [
-                    {
-                        "decision": o["id"],
-                        "new_state": o["state"],
-                        "message": o["message_id"],
-                        "why": o["error"],
-                    }
-                    for o in outcomes
-                ],
-            )
 
     # -- time --------------------------------------------------------------------------------
 
@@ -514,7 +467,7 @@ class Pipeline:
             total = 0
             for _round in range(10):
                 now = self.clock.now()
-                done = self._redecide_due(now)
+                done = self.outbox.deliver_due(now) + self._redecide_due(now)
                 for runner in self.due_runners:
                     done += runner.run_due(self, now)
                 total += done

@@ -1,5 +1,6 @@
-"""The engine's tables (events, identities, profiles, decisions, simulated clock), declared on
-`memory.schema.Base` so they share its metadata; revision 0002 creates them."""
+"""The engine's tables (events, identities, profiles, decisions, outbox, simulated clock),
+declared on `memory.schema.Base` so they share its metadata; revisions 0002 and 0004 create
+them."""
 
 from __future__ import annotations
 
@@ -118,6 +119,26 @@ class DecisionRecord(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     decided_at: Mapped[datetime]
+
+
+class OutboxRecord(Base):
+    """A message of a `send` decision not yet handed to the messaging system (the transactional
+    outbox): written in the decision's transaction, deleted in the one that records the hand-off.
+    `next_attempt_at` is when the relay may (re)try it; `attempts` counts hand-offs begun."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_next_attempt_at", "next_attempt_at"),)
+
+    decision_id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=False)
+    customer_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class SimulatedClockRecord(Base):

@@ -71,15 +71,17 @@ class HttpToolClient:
         *,
         params: Mapping[str, str | int] | None = None,
         body: BaseModel | None = None,
+        idempotency_key: str | None = None,
     ) -> T:
-        """Send the request (retrying as documented above) and parse the answer as `result`."""
+        """Send the request (retrying as documented above) and parse the answer as `result`.
+        A POST carries `idempotency_key`, or a fresh one."""
         headers = {}
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = body.model_dump_json(exclude_none=True)
         if method == "POST":
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         attempts = self._retries + 1
         for attempt in range(attempts):
             wait = self._backoff * 2**attempt + random.uniform(0, self._backoff)

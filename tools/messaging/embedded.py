@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,11 @@ class EmbeddedMessaging:
         self._db = db
         self._clock = clock
 
+    @property
+    def database(self) -> Database:
+        """The store the messages are queued in."""
+        return self._db
+
     def send(
         self,
         customer_id: str,
@@ -32,28 +39,52 @@ class EmbeddedMessaging:
         body: str,
         subject: str | None = None,
     ) -> t.Message:
-        draft = t.NewMessage.parse(channel=channel, purpose=purpose, body=body, subject=subject)
         now = self._clock.now()
         with self._db.session() as session:
-            customer = require_customer(session, customer_id)
-            address = _address(customer, draft.channel)
-            if draft.purpose in NEEDS_CONSENT:
-                _check_consent(session, customer_id, draft.channel, draft.purpose)
-            message = Message(
-                id=next_id(session, "MSG"),
-                customer_id=customer_id,
-                channel=draft.channel,
-                purpose=draft.purpose,
-                to_address=address,
-                subject=draft.subject,
-                body=draft.body,
-                status="queued",
-                error=None,
-                created_at=now,
-                updated_at=now,
+            return self.queue(
+                session,
+                customer_id,
+                channel=channel,
+                purpose=purpose,
+                body=body,
+                subject=subject,
+                now=now,
             )
-            session.add(message)
-            return _message(message)
+
+    def queue(
+        self,
+        session: Session,
+        customer_id: str,
+        *,
+        channel: Channel,
+        purpose: Purpose,
+        body: str,
+        subject: str | None,
+        now: datetime,
+    ) -> t.Message:
+        """`send` inside the caller's transaction on `database`: the message is queued if and
+        only if that transaction commits (the journeys' outbox relay records the hand-off in
+        the same one, so a message is never queued twice nor lost)."""
+        draft = t.NewMessage.parse(channel=channel, purpose=purpose, body=body, subject=subject)
+        customer = require_customer(session, customer_id)
+        address = _address(customer, draft.channel)
+        if draft.purpose in NEEDS_CONSENT:
+            _check_consent(session, customer_id, draft.channel, draft.purpose)
+        message = Message(
+            id=next_id(session, "MSG"),
+            customer_id=customer_id,
+            channel=draft.channel,
+            purpose=draft.purpose,
+            to_address=address,
+            subject=draft.subject,
+            body=draft.body,
+            status="queued",
+            error=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(message)
+        return _message(message)
 
     def get_message(self, customer_id: str, message_id: str) -> t.Message:
         with self._db.session() as session:

@@ -26,10 +26,18 @@ class HttpMessaging:
         purpose: Purpose,
         body: str,
         subject: str | None = None,
+        idempotency_key: str | None = None,
     ) -> t.Message:
+        """`idempotency_key`: the same on every retry of one message, across processes and
+        restarts (the journeys' outbox relay passes one per decision), so the service queues it
+        once; without it, one key per call."""
         draft = t.NewMessage.parse(channel=channel, purpose=purpose, body=body, subject=subject)
         return self._client.call(
-            "POST", path("customers", customer_id, "messages"), _MESSAGE, body=draft
+            "POST",
+            path("customers", customer_id, "messages"),
+            _MESSAGE,
+            body=draft,
+            idempotency_key=idempotency_key,
         )
 
     def get_message(self, customer_id: str, message_id: str) -> t.Message:

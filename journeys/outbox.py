@@ -1,0 +1,201 @@
+"""The transactional outbox of `send` decisions and the relay that hands its messages to the
+messaging system, so that a message is neither lost nor sent twice whatever crashes when.
+
+The decision's transaction writes an `outbox` row next to the decision (`pending`). After the
+commit the pipeline asks the relay to deliver it at once; whatever that misses (the process died
+between the commit and the hand-off, the messaging service was down) the relay delivers on the
+next tick of due work, retrying with backoff.
+
+- **Embedded messaging** (the `messages` table on the same database): one transaction claims the
+  row (`FOR UPDATE SKIP LOCKED` on PostgreSQL), queues the message, marks the decision
+  `dispatched` and deletes the row. It commits all of that or none of it: exactly once.
+- **Any other messaging** (a company's service over HTTP): the row is claimed by moving its
+  `next_attempt_at` past the next retry delay (a lease: a relay that dies mid-send is retried
+  after it), then sent with an `Idempotency-Key` derived from the decision, the same on every
+  attempt in every process, so a service that honours the tools contract queues it once; the
+  outcome is recorded afterwards. A `unavailable` error is retried (`RETRY_DELAYS`), any other
+  refusal marks the decision `failed` at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy.orm import Session
+
+from journeys.schema import DecisionRecord, OutboxRecord, table
+from memory.db import Database
+from tools.errors import ToolError
+from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
+from tools.types import Message
+
+logger = logging.getLogger("cerebro.journeys.outbox")
+
+_outbox = table(OutboxRecord)
+_decisions = table(DecisionRecord)
+
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+"""Wait before attempt n+1 of a hand-off over HTTP; after the last, the decision is `failed`."""
+MAX_PER_TICK = 500
+
+
+def idempotency_key(decision_id: int) -> str:
+    """The key every attempt at the message of `decision_id` carries."""
+    return f"cerebro-decision-{decision_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    state: str
+    message_id: str | None
+    error: str | None
+
+
+class OutboxRelay:
+    """Delivers the outbox of `db` to `messaging`."""
+
+    def __init__(self, db: Database, messaging: MessagingTools) -> None:
+        self.db = db
+        self.messaging = messaging
+        self._same_store = isinstance(messaging, EmbeddedMessaging) and messaging.database is db
+
+    def deliver(self, decision_ids: Sequence[int], now: datetime) -> int:
+        """Hand off the messages of these decisions (just committed); return how many were."""
+        if not decision_ids:
+            return 0
+        if self._same_store:
+            return self._deliver_embedded(list(decision_ids), now)
+        return sum(self._deliver_remote(decision_id, now) for decision_id in decision_ids)
+
+    def deliver_due(self, now: datetime) -> int:
+        """Hand off what is due: left behind by a crash, or waiting for a retry."""
+        with self.db.session() as session:
+            due = list(
+                session.connection()
+                .execute(
+                    select(_outbox.c.decision_id)
+                    .where(_outbox.c.next_attempt_at <= now)
+                    .order_by(_outbox.c.next_attempt_at, _outbox.c.decision_id)
+                    .limit(MAX_PER_TICK)
+                )
+                .scalars()
+            )
+        return self.deliver(due, now)
+
+    # -- the messages table on the same database: one transaction -----------------------------
+
+    def _deliver_embedded(self, decision_ids: list[int], now: datetime) -> int:
+        assert isinstance(self.messaging, EmbeddedMessaging)
+        delivered = 0
+        with self.db.session() as session:
+            connection = session.connection()
+            rows = connection.execute(
+                select(_outbox)
+                .where(_outbox.c.decision_id.in_(decision_ids))
+                .order_by(_outbox.c.decision_id)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:  # the others were delivered (or are being) by another relay
+                outcome = self._queue(session, row, now)
+                _record(connection, row.decision_id, outcome)
+                delivered += 1
+        return delivered
+
+    def _queue(self, session: Session, row: Row[tuple[object, ...]], now: datetime) -> _Outcome:
+        assert isinstance(self.messaging, EmbeddedMessaging)
+        try:
+            with session.begin_nested():
+                message = self.messaging.queue(
+                    session,
+                    row.customer_id,
+                    channel=row.channel,
+                    purpose=row.purpose,
+                    body=row.body,
+                    subject=row.subject,
+                    now=now,
+                )
+        except ToolError as error:
+            _log_refusal(row.decision_id, error)
+            return _Outcome("failed", None, error.message)
+        return _Outcome("dispatched", message.id, None)
+
+    # -- anything else: claim, send with a stable key, record ---------------------------------
+
+    def _deliver_remote(self, decision_id: int, now: datetime) -> int:
+        with self.db.session() as session:
+            connection = session.connection()
+            row = connection.execute(
+                select(_outbox)
+                .where(_outbox.c.decision_id == decision_id, _outbox.c.next_attempt_at <= now)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return 0
+            attempt = row.attempts + 1
+            retry_at = now + RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+            connection.execute(
+                update(_outbox)
+                .where(_outbox.c.decision_id == decision_id)
+                .values(attempts=attempt, next_attempt_at=retry_at)
+            )
+        try:
+            message = self._send(row)
+        except ToolError as error:
+            _log_refusal(decision_id, error)
+            if error.code == "unavailable" and attempt <= len(RETRY_DELAYS):
+                with self.db.session() as session:
+                    session.connection().execute(
+                        update(_outbox)
+                        .where(_outbox.c.decision_id == decision_id)
+                        .values(last_error=error.message)
+                    )
+                return 0
+            outcome = _Outcome("failed", None, error.message)
+        else:
+            outcome = _Outcome("dispatched", message.id, None)
+        with self.db.session() as session:
+            _record(session.connection(), decision_id, outcome)
+        return 1
+
+    def _send(self, row: Row[tuple[object, ...]]) -> Message:
+        if isinstance(self.messaging, HttpMessaging):
+            return self.messaging.send(
+                row.customer_id,
+                channel=row.channel,
+                purpose=row.purpose,
+                body=row.body,
+                subject=row.subject,
+                idempotency_key=idempotency_key(row.decision_id),
+            )
+        return self.messaging.send(
+            row.customer_id,
+            channel=row.channel,
+            purpose=row.purpose,
+            body=row.body,
+            subject=row.subject,
+        )
+
+
+def _record(connection: Connection, decision_id: int, outcome: _Outcome) -> None:
+    """The hand-off's outcome on the decision; the outbox row goes."""
+    connection.execute(
+        update(_decisions)
+        .where(_decisions.c.id == decision_id)
+        .values(state=outcome.state, message_id=outcome.message_id, error=outcome.error)
+    )
+    connection.execute(delete(_outbox).where(_outbox.c.decision_id == decision_id))
+
+
+def _log_refusal(decision_id: int, error: ToolError) -> None:
+    logger.warning(
+        "outbox refused a message", extra={"decision_id": decision_id, "code": error.code}
+    )

@@ -1,0 +1,203 @@
+"""The transactional outbox: a crash between the decision's commit and the hand-off to the
+messaging system loses nothing and sends nothing twice; a messaging service that is down is
+retried with backoff, then the decision is marked failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cerebro.clock import FixedClock
+from cerebro.settings import Settings
+from journeys.outbox import RETRY_DELAYS
+from journeys.pipeline import Pipeline
+from journeys.schema import OutboxRecord
+from memory.db import Database
+from memory.vocabulary import Channel, Purpose
+from tests.journeys.conftest import MARIA, NOON
+from tests.journeys.test_policy_pipeline import PROMO, SURVEY, logged, outbox, request
+from tests.web import free_port, serve_in_thread
+from tools.factory import Toolbox, build_toolbox
+from tools.http_client import HttpToolClient
+from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
+from tools.reference_server import create_reference_app
+from tools.types import Message
+
+
+class SimulatedCrash(BaseException):
+    """The process dies here (a BaseException: nothing in the engine may catch it)."""
+
+
+def pipeline_with(db: Database, clock: FixedClock, messaging: MessagingTools) -> Pipeline:
+    real = build_toolbox(Settings(), db, clock)
+    return Pipeline(db, clock, Toolbox(real.crm, real.logistics, messaging, real.routing))
+
+
+def left_in_outbox(db: Database) -> list[OutboxRecord]:
+    with db.session() as session:
+        rows = list(session.scalars(select(OutboxRecord)))
+        session.expunge_all()
+        return rows
+
+
+class CrashingEmbedded(EmbeddedMessaging):
+    """Dies while handing a message over: before queueing it, or after (before the commit)."""
+
+    def __init__(self, db: Database, clock: FixedClock, *, after_queueing: bool) -> None:
+        super().__init__(db, clock)
+        self.after_queueing = after_queueing
+
+    def queue(
+        self,
+        session: Session,
+        customer_id: str,
+        *,
+        channel: Channel,
+        purpose: Purpose,
+        body: str,
+        subject: str | None,
+        now: datetime,
+    ) -> Message:
+        if not self.after_queueing:
+            raise SimulatedCrash
+        super().queue(
+            session,
+            customer_id,
+            channel=channel,
+            purpose=purpose,
+            body=body,
+            subject=subject,
+            now=now,
+        )
+        session.flush()  # the message row is written, the transaction not committed
+        raise SimulatedCrash
+
+
+@pytest.mark.parametrize("after_queueing", [False, True], ids=["before-queueing", "mid-hand-off"])
+def test_a_crash_after_the_commit_is_delivered_once_by_the_next_process(
+    seeded: Database, clock: FixedClock, after_queueing: bool
+) -> None:
+    crashing = pipeline_with(
+        seeded, clock, CrashingEmbedded(seeded, clock, after_queueing=after_queueing)
+    )
+    with pytest.raises(SimulatedCrash):
+        crashing.decide(request(MARIA, PROMO))
+    [kept] = left_in_outbox(seeded)
+    decision = logged(seeded, kept.decision_id)
+    assert (decision.outcome, decision.state, decision.message_id) == ("send", "pending", None)
+    assert (kept.channel, kept.purpose, kept.body) == ("whatsapp", "marketing", PROMO.body)
+    assert outbox(seeded, MARIA) == []  # the hand-off never happened (or was rolled back)
+
+    restarted = pipeline_with(seeded, clock, EmbeddedMessaging(seeded, clock))
+    assert restarted.run_due() == 1
+    assert outbox(seeded, MARIA) == [("whatsapp", "marketing", PROMO.body)]
+    delivered = logged(seeded, kept.decision_id)
+    assert delivered.state == "dispatched" and delivered.message_id is not None
+    assert left_in_outbox(seeded) == []
+    assert restarted.run_due() == 0
+    assert len(outbox(seeded, MARIA)) == 1
+
+
+def test_a_delivered_message_is_not_delivered_again(pipeline: Pipeline, seeded: Database) -> None:
+    decision = pipeline.decide(request(MARIA, SURVEY))
+    assert logged(seeded, decision.id).state == "dispatched"
+    assert pipeline.outbox.deliver([decision.id], pipeline.clock.now()) == 0
+    assert pipeline.run_due() == 0
+    assert len(outbox(seeded, MARIA)) == 1
+
+
+@pytest.fixture
+def service(seeded: Database) -> Iterator[str]:
+    """The messaging service over HTTP (the reference server, which honours Idempotency-Key)."""
+    with serve_in_thread(create_reference_app(seeded, FixedClock(NOON))) as url:
+        yield f"{url}/messaging"
+
+
+def client(url: str) -> HttpToolClient:
+    return HttpToolClient(url, service="the messaging service", token=None, timeout=5, retries=0)
+
+
+def http_messaging(url: str) -> HttpMessaging:
+    return HttpMessaging(client(url))
+
+
+class CrashAfterSending(HttpMessaging):
+    """The service queued the message, then this process died before recording it."""
+
+    def send(
+        self,
+        customer_id: str,
+        *,
+        channel: Channel,
+        purpose: Purpose,
+        body: str,
+        subject: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        super().send(
+            customer_id,
+            channel=channel,
+            purpose=purpose,
+            body=body,
+            subject=subject,
+            idempotency_key=idempotency_key,
+        )
+        raise SimulatedCrash
+
+
+def test_over_http_a_crash_after_sending_is_retried_with_the_same_key_and_sent_once(
+    seeded: Database, clock: FixedClock, service: str
+) -> None:
+    crashing = pipeline_with(seeded, clock, CrashAfterSending(client(service)))
+    with pytest.raises(SimulatedCrash):
+        crashing.decide(request(MARIA, PROMO))
+    [kept] = left_in_outbox(seeded)
+    assert kept.attempts == 1 and logged(seeded, kept.decision_id).state == "pending"
+    assert len(outbox(seeded, MARIA)) == 1  # the service has it
+
+    restarted = pipeline_with(seeded, clock, http_messaging(service))
+    assert restarted.run_due() == 0  # the first attempt's lease has not run out
+    clock.set(clock.now() + RETRY_DELAYS[0])
+    assert restarted.run_due() == 1
+    decision = logged(seeded, kept.decision_id)
+    assert decision.state == "dispatched"
+    assert left_in_outbox(seeded) == []
+    [message_body] = [body for _, _, body in outbox(seeded, MARIA)]
+    assert message_body == PROMO.body  # the retry was a replay, not a second message
+    assert restarted.run_due() == 0
+
+
+def test_over_http_an_unreachable_service_is_retried_with_backoff_then_failed(
+    seeded: Database, clock: FixedClock
+) -> None:
+    nowhere = http_messaging(f"http://127.0.0.1:{free_port()}/messaging")
+    pipeline = pipeline_with(seeded, clock, nowhere)
+    decision = pipeline.decide(request(MARIA, PROMO))
+    for delay in RETRY_DELAYS:
+        [kept] = left_in_outbox(seeded)
+        assert logged(seeded, decision.id).state == "pending"
+        assert kept.last_error is not None and "could not be reached" in kept.last_error
+        assert pipeline.run_due() == 0  # not due before its delay
+        clock.set(clock.now() + delay)
+        pipeline.run_due()
+    failed = logged(seeded, decision.id)
+    assert failed.state == "failed" and "could not be reached" in (failed.error or "")
+    assert left_in_outbox(seeded) == []
+    assert outbox(seeded, MARIA) == []
+
+
+def test_over_http_a_service_back_up_gets_the_message_on_the_next_tick(
+    seeded: Database, clock: FixedClock, service: str
+) -> None:
+    down = pipeline_with(seeded, clock, http_messaging(f"http://127.0.0.1:{free_port()}/m"))
+    decision = down.decide(request(MARIA, PROMO))
+    assert logged(seeded, decision.id).state == "pending"
+    back = pipeline_with(seeded, clock, http_messaging(service))
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert back.run_due() == 1
+    assert logged(seeded, decision.id).state == "dispatched"
+    assert outbox(seeded, MARIA) == [("whatsapp", "marketing", PROMO.body)]
