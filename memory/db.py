@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from memory.schema import IdCounter
 
+READ_ONLY_OPTION = "cerebro_read_only"
+"""Execution option marking a connection's transactions as reads (see `Database.read_session`)."""
+
 
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
@@ -49,7 +52,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction begins deferred: in WAL mode it never waits for a writer.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -61,6 +68,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = create_db_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -71,6 +81,23 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only, in one transaction that is always rolled back.
+
+        On SQLite its transaction begins deferred, not IMMEDIATE: it reads a snapshot without
+        taking the write lock, so lookups neither wait behind writers nor hold them up (with
+        every read taking the lock, 50 concurrent conversations queued on it). Nothing written
+        in it is kept.
+        """
+        with self._read_sessions() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.expunge_all()  # what was read stays usable, unexpired by the rollback
+                session.rollback()
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

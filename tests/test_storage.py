@@ -191,3 +191,36 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     db.dispose()
+
+
+def test_a_read_does_not_wait_for_a_writer_on_sqlite(tmp_path: Path) -> None:
+    """With every transaction taking SQLite's write lock, a lookup queued behind any write."""
+    db = Database(
+        f"sqlite:///{tmp_path / 'reads.db'}",
+        connect_args={"check_same_thread": False, "timeout": 0.2},
+    )
+    upgrade(db)
+    with db.session() as writer:
+        writer.add(make_customer())
+        writer.flush()  # the writer now holds the write lock, uncommitted
+        with db.read_session() as reader:
+            assert reader.scalars(select(Customer)).all() == []
+    with db.read_session() as reader:
+        assert [c.id for c in reader.scalars(select(Customer))] == ["CUS-000001"]
+    db.dispose()
+
+
+def test_nothing_written_in_a_read_session_is_kept(db: Database) -> None:
+    with db.read_session() as session:
+        session.add(make_customer())
+        session.flush()
+    with db.session() as session:
+        assert session.scalars(select(Customer)).all() == []
+
+
+def test_what_a_read_session_loaded_stays_readable_after_it(db: Database) -> None:
+    with db.session() as session:
+        session.add(make_customer())
+    with db.read_session() as session:
+        customer = session.scalars(select(Customer)).one()
+    assert (customer.first_name, customer.email) == ("Ana", "ana@example.com")

@@ -39,7 +39,7 @@ class EmbeddedCrm:
     def find_customer_by_email(self, email: str) -> t.CustomerMatch:
         search = t.CustomerSearch.parse(email=email)
         wanted = str(search.email).strip().lower()
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             found = session.scalars(
                 select(Customer).where(func.lower(Customer.email) == wanted)
             ).all()
@@ -56,7 +56,7 @@ class EmbeddedCrm:
             raise InvalidInputError(
                 f"phone: {phone!r} is too short; give the full number, ideally with its + prefix"
             )
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             found = session.scalars(select(Customer).where(condition)).all()
         return _only_match(found, f"with phone {wanted}", "phone number")
 
@@ -64,7 +64,7 @@ class EmbeddedCrm:
         search = t.CustomerSearch.parse(name=name, zip_code=zip_code)
         wanted_zip = normalize_zip(str(search.zip_code))
         postal_code = func.upper(func.replace(Address.postal_code, " ", ""))
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             candidates = session.scalars(
                 select(Customer)
                 .where(
@@ -79,7 +79,7 @@ class EmbeddedCrm:
         )
 
     def get_profile(self, customer_id: str) -> t.CustomerProfile:
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             customer = require_customer(session, customer_id)
             consents = session.scalars(
                 select(Consent)
@@ -121,7 +121,7 @@ class EmbeddedCrm:
         query = select(Ticket).where(Ticket.customer_id == customer_id)
         if status is not None:
             query = query.where(Ticket.status == status)
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             require_customer(session, customer_id)
             rows = session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()))
             return [_ticket(row) for row in rows]
@@ -234,7 +234,7 @@ class EmbeddedCrm:
             return t.Note.model_validate(note, from_attributes=True)
 
     def list_notes(self, customer_id: str) -> list[t.Note]:
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             require_customer(session, customer_id)
             rows = session.scalars(
                 select(Note)

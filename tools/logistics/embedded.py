@@ -44,7 +44,7 @@ class EmbeddedLogistics:
             .group_by(OrderItem.order_id)
             .subquery()
         )
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             require_customer(session, customer_id)
             rows = session.execute(
                 select(Order, func.coalesce(units.c.units, 0))
@@ -67,12 +67,12 @@ class EmbeddedLogistics:
             ]
 
     def get_order(self, customer_id: str, order_id: str) -> t.OrderDetails:
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             order = _owned_order(session, customer_id, order_id)
             return _details(session, order)
 
     def track_shipment(self, customer_id: str, order_id: str) -> t.Tracking:
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             order = _owned_order(session, customer_id, order_id)
             return t.Tracking(
                 order_id=order.id, order_status=order.status, shipments=_shipments(session, order)
@@ -211,7 +211,7 @@ class EmbeddedLogistics:
             return _returns(session, order, [record])[0]
 
     def refund_status(self, customer_id: str, order_id: str) -> t.OrderRefunds:
-        with self._db.session() as session:
+        with self._db.read_session() as session:
             order = _owned_order(session, customer_id, order_id)
             refunds = session.scalars(
                 select(Refund)
