@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 import cerebro
 from api import (
     admin_clock,
+    console,
     conversations,
     dashboard,
     events,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(conversations.router)
+    app.include_router(console.router)
     app.include_router(sentiment.router)
     app.include_router(nlu.router)
     app.include_router(events.router)
