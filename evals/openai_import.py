@@ -6,9 +6,12 @@ or a JSONL file with one such object per line. Messages are `system`, `user`, `a
 a JSON string) and `tool`. An object may also give `id`, `language`, `flows` and `logged_in_as`.
 
 Each `user` message becomes a customer turn; the tool calls the assistant makes before the next
-`user` message become that turn's expected tool calls, renamed to the tools Cerebro records
-(the LLM brain's tool names, `agent/llm/toolkit.py`, map to adapter calls; unknown names are kept
-as they are). Two kinds of call are placed differently:
+`user` message become that turn's expected tool calls, renamed to the tools Cerebro records (the
+LLM brain's tool names, `agent/llm/toolkit.py`, map to adapter calls; unknown names are kept as
+they are). A turn the recording answered without a tool states no tool calls, rather than "no
+tool at all": Cerebro may look up more than the recorded assistant did.
+
+Two kinds of call are placed differently:
 
 - a change (`cancel_order`, `change_shipping_address`, `return_items`, `open_ticket`) is expected
   at any turn of the conversation, because Cerebro makes a change only on the customer's "yes"
@@ -108,6 +111,16 @@ def _arguments(raw: Any, where: str) -> dict[str, Any]:
     return parsed
 
 
+def _customer_turn(turn: _Turn) -> CustomerTurn:
+    expect = TurnExpectations.model_validate(
+        {
+            **({"tool_calls": turn.calls} if turn.calls else {}),
+            **({"handoff": True} if turn.handoff else {}),
+        }
+    )
+    return CustomerTurn(text=turn.text, expect=expect)
+
+
 def convert(
     record: Mapping[str, Any] | list[Any],
     where: str,
@@ -162,15 +175,7 @@ def convert(
             flows=list(data.get("flows") or flows),
             tags=["imported"],
             logged_in_as=data.get("logged_in_as") or logged_in_as,
-            turns=[
-                CustomerTurn(
-                    text=turn.text,
-                    expect=TurnExpectations(
-                        tool_calls=turn.calls, handoff=True if turn.handoff else None
-                    ),
-                )
-                for turn in turns
-            ],
+            turns=[_customer_turn(turn) for turn in turns],
             expect=ConversationExpectations(handoff=handed_off, tool_calls=anywhere),
         )
     except ValidationError as error:
