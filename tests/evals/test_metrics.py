@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.state import PendingChange
 from evals.format import ExpectedToolCall
 from evals.metrics import compute, percentile
 from evals.outcome import CallRecord, ConversationOutcome, ToolCounts, TurnOutcome, Violation
@@ -170,7 +171,7 @@ def played(
     reply: str = "",
     calls: tuple[CallRecord, ...] = (),
     affirmation: str | None = None,
-    pending: dict[str, object] | None = None,
+    pending: PendingChange | None = None,
 ) -> PlayedTurn:
     return PlayedTurn(
         text=text,
@@ -180,7 +181,7 @@ def played(
         calls=calls,
         handoff=False,
         affirmation=affirmation,
-        pending_before=pending,  # type: ignore[arg-type]
+        pending_before=pending,
         milliseconds=1.0,
     )
 
@@ -189,8 +190,8 @@ def test_a_change_counts_as_confirmed_only_after_a_yes_to_exactly_it() -> None:
     cancel = CallRecord(
         tool="logistics.cancel_order", args={"order_id": "ORD-7", "reason": "r"}, ok=True
     )
-    proposed = {"action": "cancel_order", "args": {"order_id": "ORD-7", "reason": "r"}}
-    other = {"action": "cancel_order", "args": {"order_id": "ORD-8", "reason": "r"}}
+    proposed = PendingChange(action="cancel_order", args={"order_id": "ORD-7", "reason": "r"})
+    other = PendingChange(action="cancel_order", args={"order_id": "ORD-8", "reason": "r"})
     assert (
         unconfirmed_changes([played("yes", calls=(cancel,), affirmation="yes", pending=proposed)])
         == []

@@ -53,7 +53,7 @@ def runs(eval_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     transcripts = write_suite_subset(folder / "subset.jsonl", *SUBSET)
     good = run_cli(eval_data_dir, "eval", str(transcripts), "--report", str(folder / "good"))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(flows.FINISHERS, "cancel_order", cancel_that_never_cancels)  # type: ignore[arg-type]
+        patch.setitem(flows.FINISHERS, "cancel_order", cancel_that_never_cancels)
         broken = run_cli(
             eval_data_dir, "eval", str(transcripts), "--report", str(folder / "broken")
         )
