@@ -90,3 +90,21 @@ def widget_demo(lang: Annotated[Language | None, Query()] = None) -> str:
         .replace("__LANG_ATTRIBUTE__", attribute)
         .replace("__LANG_SHOWN__", attribute.replace('"', "&quot;"))
     )
+
+
+# --- the agent console ---------------------------------------------------------------------------
+
+
+@router.get("/console")
+def console_page() -> FileResponse:
+    return FileResponse(STATIC / "console" / "index.html", media_type="text/html")
+
+
+@router.get("/console/console.js")
+def console_script() -> FileResponse:
+    return FileResponse(STATIC / "console" / "console.js", media_type="text/javascript")
+
+
+@router.get("/console/console.css")
+def console_style() -> FileResponse:
+    return FileResponse(STATIC / "console" / "console.css", media_type="text/css")
