@@ -143,3 +143,11 @@ def test_assertions_are_typed_by_their_tag() -> None:
         from_dict({"type": "ticket_opened", "severity": "apocalyptic"})
     with pytest.raises(ValidationError):
         from_dict({"type": "no_such_assertion"})
+
+
+def test_the_example_in_the_documentation_is_a_valid_transcript() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "evals.md").read_text("utf-8")
+    start = page.index("```json\n") + len("```json\n")
+    example = json.loads(page[start : page.index("```", start)])
+    transcript = Transcript.model_validate(example)
+    assert transcript.expect.assertions[0].type == "order_status"
