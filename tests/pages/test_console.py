@@ -54,6 +54,7 @@ def test_an_agent_takes_over_hands_back_and_resolves(
     agent = agent_page
     sign_in(agent, site)
     expect(agent.get_by_role("status")).to_contain_text("Signed in")
+    expect(agent.get_by_role("button", name="Sign in")).to_be_hidden()
     entry = agent.locator("#queue .entry", has_text="Olivia Bennett")
     expect(entry).to_contain_text("customer request")
     expect(entry).to_contain_text("EN")
@@ -124,6 +125,8 @@ def test_a_wrong_admin_token_is_refused_clearly(agent_page: Page, site: Site) ->
         "That admin token was refused. Check it and sign in again."
     )
     expect(agent_page.locator("#desk")).to_be_hidden()
+    expect(agent_page.get_by_role("button", name="Sign out")).to_be_hidden()
+    expect(agent_page.get_by_label("Admin token")).to_be_focused()
     stored = agent_page.evaluate("sessionStorage.getItem('cerebro-console-token')")
     assert stored is None
 
