@@ -23,19 +23,21 @@ def eval_data_dir(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPath
     return tmp_path_factory.mktemp("cerebro-eval")
 
 
+def run_cli(data_dir: Path, *arguments: str, environment: dict[str, str] | None = None) -> Result:
+    """`cerebro ARGS...` in-process, with no LLM endpoint unless `environment` gives one."""
+    env: dict[str, str | None] = {
+        "CEREBRO_DATA_DIR": str(data_dir),
+        "OPENAI_BASE_URL": None,
+        "OPENAI_API_KEY": None,
+        **(environment or {}),
+    }
+    return CliRunner().invoke(app, list(arguments), env=env)
+
+
 @pytest.fixture
 def cerebro(eval_data_dir: Path) -> Callable[..., Result]:
     """Run `cerebro ARGS...` with the offline brain, no LLM endpoint configured."""
-
-    def run(*arguments: str) -> Result:
-        environment: dict[str, str | None] = {
-            "CEREBRO_DATA_DIR": str(eval_data_dir),
-            "OPENAI_BASE_URL": None,
-            "OPENAI_API_KEY": None,
-        }
-        return CliRunner().invoke(app, list(arguments), env=environment)
-
-    return run
+    return lambda *arguments: run_cli(eval_data_dir, *arguments)
 
 
 def suite_lines(*ids: str) -> list[str]:

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from agent.offline import flows
 from agent.offline.flows import FlowContext
 from agent.state import JSON
-from cerebro.cli import app
-from tests.evals.conftest import write_suite_subset
+from tests.evals.conftest import run_cli, write_suite_subset
 
 SUBSET = (
     "cancel-en-olivia-email-0",
@@ -30,15 +29,6 @@ SUBSET = (
     "other-customer-es-cus-000001-ord-100007",
 )
 CANCELLATIONS = {"cancel-en-olivia-email-0", "cancel-es-diego-email-0", "cancel-es-maria-session-0"}
-
-
-def run_cli(data_dir: Path, *arguments: str) -> Result:
-    environment: dict[str, str | None] = {
-        "CEREBRO_DATA_DIR": str(data_dir),
-        "OPENAI_BASE_URL": None,
-        "OPENAI_API_KEY": None,
-    }
-    return CliRunner().invoke(app, list(arguments), env=environment)
 
 
 def cancel_that_never_cancels(ctx: FlowContext, args: Mapping[str, JSON]) -> str:
