@@ -8,11 +8,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
 import chromadb
+import numpy as np
 import pytest
 from chromadb.api.types import DefaultEmbeddingFunction
 
@@ -146,6 +147,33 @@ def test_a_changed_article_is_replaced_and_a_deleted_one_removed(
 
     again = KnowledgeBase.open(tmp_path / "data", embedder)  # a new process, same folder
     assert again.index(load_articles(folder)).unchanged == len(load_articles(folder))
+
+
+def test_a_repeated_question_is_answered_from_memory_until_the_articles_change(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(ARTICLES, folder)
+    embedded: list[str] = []
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return embedder(texts)
+
+    kb = KnowledgeBase.open(tmp_path / "data", counting)
+    kb.index(load_articles(folder))
+    first = kb.search("return window", "en", k=2)
+    assert "30 days" in first[0].text
+    embedded.clear()
+    assert kb.search("  return   window ", "en", k=2) == first
+    assert embedded == []  # neither embedded nor searched again
+
+    returns = folder / "en" / "returns.md"
+    returns.write_text(
+        returns.read_text("utf-8").replace("within 30 days", "within 45 days"), "utf-8"
+    )
+    kb.index(load_articles(folder))
+    assert "45 days" in kb.search("return window", "en", k=2)[0].text
 
 
 def test_chromadb_default_embedding_function_is_never_used(

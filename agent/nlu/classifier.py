@@ -93,11 +93,22 @@ def only_values(text: str, entities: Sequence[Entity]) -> bool:
     return all(word in _FILLER for word in _WORD.findall(fold(without_values(text, entities))))
 
 
+def _surface_similarity(vectors: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """`vectors @ columns`, reading only the rows of the buckets each text has: a turn has a few
+    dozen of the 8192, and the full product cost 20 times more (0.4 ms a turn)."""
+    similarity = np.empty((len(vectors), columns.shape[1]), dtype=np.float32)
+    for row, vector in enumerate(vectors):
+        buckets = np.flatnonzero(vector)
+        similarity[row] = vector[buckets] @ columns[buckets]
+    return similarity
+
+
 @dataclass(frozen=True, slots=True)
 class _Index:
     vectors: np.ndarray  # (examples, dims), L2-normalized
     lexical: LexicalVectorizer
-    lexical_vectors: np.ndarray  # (examples, lexical.DIMENSIONS), L2-normalized
+    lexical_columns: np.ndarray  # (lexical.DIMENSIONS, examples): the examples' L2-normalized
+    # surface vectors, one row per bucket, so a text's few buckets pick their rows
     languages: np.ndarray  # (examples,) index into LANGUAGES order ("en", "es")
     rows: tuple[np.ndarray, ...]  # example rows per intent, in INTENTS order
 
@@ -165,7 +176,7 @@ class IntentClassifier:
                 self._index = _Index(
                     vectors=self._embed_examples(),
                     lexical=lexical,
-                    lexical_vectors=lexical(texts),
+                    lexical_columns=np.ascontiguousarray(lexical(texts).T),
                     languages=np.array([e.language == "es" for e in self._examples], dtype=int),
                     rows=tuple(np.flatnonzero(intents == i) for i in range(len(INTENTS))),
                 )
@@ -193,7 +204,7 @@ class IntentClassifier:
         discount = self.config.other_language_discount * (index.languages != own)
         meaning = self._embedder(list(texts)) @ index.vectors.T - discount
         words = [without_values(text, found) for text, found in zip(texts, entities, strict=True)]
-        form = index.lexical(words) @ index.lexical_vectors.T - discount
+        form = _surface_similarity(index.lexical(words), index.lexical_columns) - discount
         return self._nearest(meaning) + self.config.lexical_weight * self._nearest(form)
 
     def understand(

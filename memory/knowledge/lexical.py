@@ -9,6 +9,7 @@ across processes) keeps it dependency-free and fast: one matrix product.
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Sequence
@@ -21,7 +22,10 @@ DIMENSIONS = 1 << 13
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _features(text: str) -> list[int]:
+@functools.lru_cache(maxsize=8192)
+def _features(text: str) -> tuple[int, ...]:
+    """The hashed word and trigram buckets of `text` (cached: knowledge passages come back on
+    every search, as re-ranking candidates)."""
     buckets = []
     for word in _WORD.findall(fold(text)):
         buckets.append(zlib.crc32(f"w:{word}".encode()) % DIMENSIONS)
@@ -29,13 +33,13 @@ def _features(text: str) -> list[int]:
         buckets.extend(
             zlib.crc32(padded[i : i + 3].encode()) % DIMENSIONS for i in range(len(padded) - 2)
         )
-    return buckets
+    return tuple(buckets)
 
 
 def _counts(texts: Sequence[str]) -> np.ndarray:
     counts = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     for row, text in enumerate(texts):
-        np.add.at(counts[row], _features(text), 1.0)
+        counts[row] = np.bincount(np.asarray(_features(text), dtype=np.intp), minlength=DIMENSIONS)
     return counts
 
 

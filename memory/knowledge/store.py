@@ -13,6 +13,7 @@ downloads a model) is never used.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -47,6 +48,8 @@ LEXICAL_WEIGHT = 0.5
 """Share of the surface similarity in a passage's score; the embedding similarity weighs 1."""
 CANDIDATES = 20
 """How many passages chromadb proposes (at least) for the re-ranking."""
+SEARCH_CACHE_SIZE = 1024
+"""How many recent searches are answered from memory (customers ask the same policy questions)."""
 
 
 def _refuse_to_embed(texts: Sequence[str]) -> np.ndarray:
@@ -113,6 +116,11 @@ class KnowledgeBase:
 
     `index()` is idempotent: each article is stored with the hash of its text and only changed
     articles are re-embedded; articles that no longer exist are removed.
+
+    The answers to the `SEARCH_CACHE_SIZE` most recent searches are kept, keyed by the question
+    with its whitespace collapsed (which changes neither its embedding nor its words), the
+    language and `k`; `index()` forgets them when it changes the collection. Another process
+    re-indexing a shared chromadb server is not seen until this one indexes or restarts.
     """
 
     def __init__(self, client: ClientAPI, embedder: Embedder, collection: str = COLLECTION) -> None:
@@ -121,6 +129,8 @@ class KnowledgeBase:
         self._name = collection
         self._collection: Collection | None = None
         self._lock = threading.Lock()
+        self._found: OrderedDict[tuple[str, str, int], list[Passage]] = OrderedDict()
+        self._found_lock = threading.Lock()
 
     @classmethod
     def open(cls, data_dir: Path, embedder: Embedder, url: str | None = None) -> KnowledgeBase:
@@ -169,6 +179,9 @@ class KnowledgeBase:
         removed = [gone for gone in stored if gone not in wanted]
         for gone in removed:
             stale.extend(stored[gone][1])
+        if stale or fresh:
+            with self._found_lock:
+                self._found.clear()
         if stale:
             collection.delete(ids=stale)
         if fresh:
@@ -205,6 +218,20 @@ class KnowledgeBase:
             raise ValueError("k must be at least 1")
         if not query.strip():
             return []
+        key = (" ".join(query.split()), language, k)
+        with self._found_lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+                return list(found)
+        found = self._search(key[0], language, k)
+        with self._found_lock:
+            self._found[key] = found
+            while len(self._found) > SEARCH_CACHE_SIZE:
+                self._found.popitem(last=False)
+        return list(found)
+
+    def _search(self, query: str, language: Language, k: int) -> list[Passage]:
         result = self._get_collection().query(
             query_embeddings=self._embedder([query]),
             n_results=max(CANDIDATES, k),
