@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from cerebro.settings import Settings
+from journeys.bus import EventBus
 from journeys.config import EngineSettings
 from journeys.pipeline import Pipeline, build_pipeline
 
@@ -49,6 +50,30 @@ def app_pipeline(app: FastAPI) -> Pipeline:
                     app.state.settings, app.state.db, settings
                 )
     return found
+
+
+def app_bus(app: FastAPI) -> EventBus | None:
+    """The event bus when `CEREBRO_REDIS_URL` is set (the scaled deployment: workers decide),
+    else None (this process decides). A test may preset `app.state.bus`."""
+    if not hasattr(app.state, "bus"):
+        settings: Settings = app.state.settings
+        with _build_lock:
+            if not hasattr(app.state, "bus"):
+                engine = engine_settings(app)
+                app.state.bus = (
+                    EventBus.from_url(settings.redis_url, engine.bus_partitions, engine.bus_prefix)
+                    if settings.redis_url
+                    else None
+                )
+    bus: EventBus | None = app.state.bus
+    return bus
+
+
+def get_bus(request: Request) -> EventBus | None:
+    return app_bus(request.app)
+
+
+BusDep = Annotated[EventBus | None, Depends(get_bus)]
 
 
 def get_pipeline(request: Request) -> Pipeline:
@@ -139,3 +164,6 @@ async def engine_lifespan(app: FastAPI) -> AsyncIterator[None]:
         pipeline: Pipeline | None = getattr(app.state, "pipeline", None)
         if pipeline is not None:
             pipeline.close()
+        bus: EventBus | None = getattr(app.state, "bus", None)
+        if bus is not None:
+            bus.close()

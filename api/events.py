@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
-from api.engine import PipelineDep, SourceKey, engine_lifespan, engine_settings
+from api.engine import BusDep, PipelineDep, SourceKey, engine_lifespan, engine_settings
 from api.problems import Problem, problem_response
+from journeys.bus import EventBus
 from journeys.events import (
     Event,
     EventType,
@@ -21,6 +24,7 @@ from journeys.events import (
 )
 from journeys.pipeline import IngestResult, Pipeline
 
+logger = logging.getLogger("cerebro.journeys.api")
 router = APIRouter(prefix="/v1", tags=["events"], lifespan=engine_lifespan)
 
 TOO_LARGE = "/problems/too-large"
@@ -91,6 +95,8 @@ class Ingested(BaseModel):
     success: bool = True
     messageId: str
     duplicate: bool
+    queued: bool = False
+    """Scaled deployment: on the event bus, a worker decides it (a duplicate is found there)."""
     eventId: int | None = None
     profileId: str | None = None
     decisions: list[DecisionSummary] = []
@@ -104,7 +110,7 @@ class FieldProblem(BaseModel):
 class BatchItem(BaseModel):
     index: int
     messageId: str | None = None
-    status: Literal["accepted", "duplicate", "invalid", "failed"]
+    status: Literal["accepted", "duplicate", "queued", "invalid", "failed"]
     eventId: int | None = None
     profileId: str | None = None
     errors: list[FieldProblem] = []
@@ -120,6 +126,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid message; `errors` names each field at fault"},
     401: {"description": "No valid write key"},
     413: {"description": "The body (or a batch's item count) is over its limit; `limit` says it"},
+    503: {"description": "Scaled deployment: the event bus cannot take events now"},
 }
 
 
@@ -147,13 +154,34 @@ def _summaries(result: IngestResult) -> list[DecisionSummary]:
     ]
 
 
+def _publish(bus: EventBus, events: list[Event], source_key: str) -> list[str]:
+    """Append to the event bus, or a 503 problem when Redis cannot take them."""
+    try:
+        return bus.publish(events, source_key)
+    except RedisError:
+        logger.exception("the event bus refused events")
+        raise Problem(
+            503,
+            "The event bus is unavailable; nothing was accepted, send the events again.",
+            type_="/problems/bus-unavailable",
+        ) from None
+
+
 def _ingest_one(
-    pipeline: Pipeline, source_key: str, payload: object, expected: EventType
+    pipeline: Pipeline,
+    bus: EventBus | None,
+    source_key: str,
+    payload: object,
+    expected: EventType,
 ) -> JSONResponse:
     try:
         event = parse_message(payload, received_at=pipeline.clock.now(), expected=expected)
     except InvalidEvent as error:
         return _invalid(error.errors)
+    if bus is not None:
+        _publish(bus, [event], source_key)
+        queued = Ingested(messageId=event.message_id, duplicate=False, queued=True)
+        return JSONResponse(queued.model_dump(mode="json"), status_code=202)
     result = pipeline.ingest(event, source_key)
     duplicate = result.status == "duplicate"
     body = Ingested(
@@ -180,8 +208,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Who a user is",
     openapi_extra=_JSON_OBJECT,
 )
-def identify(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
-    return _ingest_one(pipeline, source_key, payload, "identify")
+def identify(
+    source_key: SourceKey, payload: Message, pipeline: PipelineDep, bus: BusDep
+) -> JSONResponse:
+    return _ingest_one(pipeline, bus, source_key, payload, "identify")
 
 
 @router.post(
@@ -191,8 +221,10 @@ def identify(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> 
     summary="What a user did",
     openapi_extra=_JSON_OBJECT,
 )
-def track(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
-    return _ingest_one(pipeline, source_key, payload, "track")
+def track(
+    source_key: SourceKey, payload: Message, pipeline: PipelineDep, bus: BusDep
+) -> JSONResponse:
+    return _ingest_one(pipeline, bus, source_key, payload, "track")
 
 
 @router.post(
@@ -202,8 +234,10 @@ def track(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSO
     summary="A page a user saw",
     openapi_extra=_JSON_OBJECT,
 )
-def page(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
-    return _ingest_one(pipeline, source_key, payload, "page")
+def page(
+    source_key: SourceKey, payload: Message, pipeline: PipelineDep, bus: BusDep
+) -> JSONResponse:
+    return _ingest_one(pipeline, bus, source_key, payload, "page")
 
 
 @router.post(
@@ -213,8 +247,10 @@ def page(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSON
     summary="Two ids, one person",
     openapi_extra=_JSON_OBJECT,
 )
-def alias(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSONResponse:
-    return _ingest_one(pipeline, source_key, payload, "alias")
+def alias(
+    source_key: SourceKey, payload: Message, pipeline: PipelineDep, bus: BusDep
+) -> JSONResponse:
+    return _ingest_one(pipeline, bus, source_key, payload, "alias")
 
 
 @router.post(
@@ -225,7 +261,7 @@ def alias(source_key: SourceKey, payload: Message, pipeline: PipelineDep) -> JSO
     openapi_extra=_JSON_OBJECT,
 )
 def batch(
-    source_key: SourceKey, payload: Batch, pipeline: PipelineDep, request: Request
+    source_key: SourceKey, payload: Batch, pipeline: PipelineDep, bus: BusDep, request: Request
 ) -> JSONResponse:
     items = payload.get("batch") if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items:
@@ -264,6 +300,11 @@ def batch(
         valid.append((index, event))
     if not valid:
         return _invalid(errors)
+    if bus is not None:
+        _publish(bus, [event for _, event in valid], source_key)
+        for index, event in valid:
+            results[index] = BatchItem(index=index, messageId=event.message_id, status="queued")
+        return _batch_answer(results)
     ingested = pipeline.ingest_batch([event for _, event in valid], source_key)
     for (index, _), result in zip(valid, ingested, strict=True):
         results[index] = BatchItem(
@@ -274,8 +315,12 @@ def batch(
             profileId=result.profile_id,
             decisions=_summaries(result),
         )
+    return _batch_answer(results)
+
+
+def _batch_answer(results: list[BatchItem | None]) -> JSONResponse:
     done = [item for item in results if item is not None]
     body = BatchResult(
-        success=all(r.status in ("accepted", "duplicate") for r in done), results=done
+        success=all(r.status in ("accepted", "duplicate", "queued") for r in done), results=done
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=202)

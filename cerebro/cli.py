@@ -109,6 +109,27 @@ def reference_server(
     uvicorn.run(app, host=host, port=port, log_config=None)
 
 
+@app.command()
+def worker(
+    name: str = typer.Option("", help="Consumer name; default: host name and process id."),
+) -> None:
+    """Decide the events of the scaled deployment's bus (CEREBRO_REDIS_URL) until stopped.
+
+    Run as many as you like next to `cerebro serve`: they share the bus's partitions, keep each
+    customer's events in order, and take over the partitions of a worker that died."""
+    import os
+    import socket
+
+    from journeys.worker import run_worker
+
+    settings = load_settings()
+    if not settings.redis_url:
+        _fail("cerebro worker needs CEREBRO_REDIS_URL: the event bus it consumes")
+    configure_logging(settings.log_level, settings.log_format)
+    with _clean_errors():
+        run_worker(settings, name or f"{socket.gethostname()}-{os.getpid()}")
+
+
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]Error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(1)

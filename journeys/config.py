@@ -45,6 +45,24 @@ class EngineSettings(BaseSettings):
     batch_max_bytes: int = Field(
         default=500 * 1024, ge=1024, description="Largest /v1/batch body, in bytes."
     )
+    bus_partitions: int = Field(
+        default=8,
+        ge=1,
+        le=1024,
+        description="Streams the scaled event bus spreads customers over (the same in every "
+        "API and worker process).",
+    )
+    bus_prefix: str = Field(
+        default="cerebro",
+        min_length=1,
+        max_length=64,
+        description="Prefix of the event bus's Redis keys (several deployments on one Redis).",
+    )
+    bus_lease: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a worker's hold on a bus partition lasts unless renewed.",
+    )
     batch_max_items: int = Field(
         default=500, ge=1, le=10_000, description="Most messages in one /v1/batch."
     )

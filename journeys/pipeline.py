@@ -266,17 +266,26 @@ class Pipeline:
         return result
 
     def ingest_batch(
-        self, events: Sequence[Event], source_key: str | None = None
+        self,
+        events: Sequence[Event],
+        source_key: str | None = None,
+        *,
+        source_keys: Sequence[str] | None = None,
     ) -> list[IngestResult]:
         """Ingest events in order in one transaction, each in a savepoint: an event whose
-        handling fails is rolled back alone and reported `failed`; the others are kept."""
+        handling fails is rolled back alone and reported `failed`; the others are kept.
+        `source_keys`: one per event (events from the bus come from several write keys)."""
         now = self.clock.now()
         results: list[IngestResult] = []
         with self.db.session() as session:
             unit = Unit(self, session, now)
-            for event in events:
+            for index, event in enumerate(events):
                 marks = len(unit.decisions), len(unit._dispatches), len(unit._emitted)
-                key = source_key or INTERNAL_SOURCE_KEYS[event.source]
+                key = (
+                    source_keys[index]
+                    if source_keys is not None
+                    else source_key or INTERNAL_SOURCE_KEYS[event.source]
+                )
                 unit.raw.run(_SAVEPOINT, ())
                 try:
                     results.append(self._ingest(unit, event, key))

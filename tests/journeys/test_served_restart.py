@@ -61,6 +61,9 @@ class Served:
 
     def step(self) -> str | None:
         response = self.http.get(f"/v1/profiles/{MARIA}", headers=ADMIN)
+        if response.status_code == 404:  # no event of hers decided yet
+            return None
+        assert response.status_code == 200, response.text
         runs = [r for r in response.json()["journeys"] if r["journey_id"] == "incident-recovery"]
         return runs[0]["step"] if runs else None
 
