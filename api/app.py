@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = database
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    pages.allow_widget_origins(app, settings)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(conversations.router)

@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 
 import cerebro
+from cerebro.settings import Settings
 from memory.vocabulary import Language
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +68,20 @@ DEMO_WORDS: dict[str, dict[str, str]] = {
         "de Cerebro, añadido con una etiqueta:",
     },
 }
+
+
+def allow_widget_origins(app: FastAPI, settings: Settings) -> None:
+    """Let the browsers of the sites embedding the widget (`CEREBRO_WIDGET_ORIGINS`) call the
+    API from their own origin. Credentials are bearer tokens, never cookies."""
+    origins = [o.strip().rstrip("/") for o in (settings.widget_origins or "").split(",")]
+    if any(origins):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[origin for origin in origins if origin],
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "last-event-id"],
+            max_age=600,
+        )
 
 
 @router.get("/widget.js")

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for admin endpoints."
     )
+    widget_origins: str | None = Field(
+        default=None,
+        description="Comma-separated origins of the sites embedding the chat widget (CORS).",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

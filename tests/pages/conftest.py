@@ -46,12 +46,16 @@ class Site:
 
 
 def start_site(
-    tmp_path: Path, nlu_cache: Path, knowledge: KnowledgeBase, admin: str | None
+    tmp_path: Path,
+    nlu_cache: Path,
+    knowledge: KnowledgeBase,
+    admin: str | None,
+    widget_origins: str | None = None,
 ) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path / 'cerebro.db'}")
     upgrade(db)
     seed(db, CUSTOMERS)
-    settings = Settings(data_dir=tmp_path, admin_token=admin)
+    settings = Settings(data_dir=tmp_path, admin_token=admin, widget_origins=widget_origins)
     prefill_nlu_cache(nlu_cache, tmp_path)
     runtime = build_runtime(settings, db, FixedClock(DEFAULT_NOW))
     runtime.knowledge.index()

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import httpx
-from playwright.sync_api import Browser, Locator, Page, expect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from agent.nlu import Parser
+from memory.knowledge.store import KnowledgeBase
 from tests.agent.conftest import EMAILS, MARIA, OLIVIA
-from tests.pages.conftest import ADMIN, Site
+from tests.pages.conftest import ADMIN, Site, start_site
+from tests.web import serve_in_thread
 
 
 def open_chat(page: Page, site: Site, query: str = "", button: str = "Chat with us") -> None:
@@ -108,3 +120,57 @@ def test_a_human_agents_messages_arrive_live(page: Page, site: Site) -> None:
         assert back.status_code == 200, back.text
     expect(page.get_by_role("status")).to_have_text("You're chatting with an AI assistant.")
     expect(page.locator("#cerebro-widget .event").last).to_contain_text("handed the conversation")
+
+
+@dataclass(frozen=True)
+class Shops:
+    """Cerebro, a shop on another origin allowed to embed the widget, and one not allowed."""
+
+    site: Site
+    allowed: str
+    other: str
+
+
+def shop_app(cerebro: dict[str, str]) -> Starlette:
+    """A shop's own page on its own origin, embedding the widget with its one script tag."""
+
+    async def home(_request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html lang='en'><title>Shop</title><h1>Another shop</h1>"
+            f"<script src='{cerebro['url']}/widget.js' data-lang='en' defer></script></html>"
+        )
+
+    return Starlette(routes=[Route("/", home)])
+
+
+@pytest.fixture
+def shops(
+    tmp_path: Path, nlu_cache: Path, parser: Parser, knowledge: KnowledgeBase
+) -> Iterator[Shops]:
+    cerebro: dict[str, str] = {}
+    with (
+        serve_in_thread(shop_app(cerebro)) as allowed,
+        serve_in_thread(shop_app(cerebro)) as other,
+    ):
+        for site in start_site(tmp_path, nlu_cache, knowledge, ADMIN, widget_origins=allowed):
+            cerebro["url"] = site.url
+            yield Shops(site, allowed, other)
+
+
+def test_a_shop_on_another_origin_embeds_the_widget(page: Page, shops: Shops) -> None:
+    page.goto(shops.allowed)
+    page.get_by_role("button", name="Chat with us").click()
+    say(page, "Hello")
+    expect(messages(page, "ai_agent").first).to_contain_text("I'm Cerebro's AI assistant")
+    page.reload()
+    expect(messages(page, "customer")).to_have_text(["YouHello"])
+
+
+def test_an_origin_not_listed_cannot_use_the_api(page: Page, shops: Shops) -> None:
+    page.goto(shops.other)
+    page.get_by_role("button", name="Chat with us").click()
+    say(page, "Hello")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your message could not be sent. Please try again."
+    )
+    expect(messages(page, "ai_agent")).to_have_count(0)
