@@ -26,11 +26,13 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from cerebro.settings import Settings
 from evals.format import transcript_json_schema
-from evals.loading import TranscriptFileError, bundled_suite, load
-from evals.openai_import import ImportError_, import_file
-from evals.report import ReportError, compare, comparison_text, read_report
-from evals.thresholds import ThresholdError, bundled_thresholds, load_thresholds
+from evals.loading import Loaded, TranscriptFileError, bundled_suite, load
+from evals.openai_import import RecordingError, import_file
+from evals.outcome import ConversationOutcome
+from evals.report import Report, ReportError, compare, comparison_text, read_report
+from evals.thresholds import ThresholdError, Thresholds, bundled_thresholds, load_thresholds
 
 console = Console(stderr=True)
 out = Console()
@@ -67,13 +69,13 @@ def _clean_errors() -> Iterator[None]:
         for problem in error.problems:
             console.print(f"[red]Error:[/] {escape(str(problem))}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from None
-    except (ThresholdError, ReportError, ImportError_, ValueError) as error:
+    except (ThresholdError, ReportError, RecordingError, ValueError) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.strerror}: {error.filename}" if error.filename else str(error))
 
 
-def _print_metrics(report: Any) -> None:
+def _print_metrics(report: Report) -> None:
     from evals.html import LABELS
     from evals.metrics import RATIOS
 
@@ -98,7 +100,11 @@ def _print_metrics(report: Any) -> None:
     failed = [c for c in report.conversations if not c.success]
     for conversation in failed[:20]:
         first = (conversation.failures or [v.detail for v in conversation.violations])[0]
-        out.print(f"[red]FAIL[/] {escape(conversation.id)}: {escape(first)}", highlight=False)
+        out.print(
+            f"[red]FAIL[/] {escape(conversation.id)}: {escape(first)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if len(failed) > 20:
         out.print(f"... and {len(failed) - 20} more (see the report)")
 
@@ -147,13 +153,13 @@ def run_command(
 
 
 def _run(
-    transcripts: list[Any],
-    settings: Any,
+    transcripts: list[Loaded],
+    settings: Settings,
     brain: Literal["offline", "llm"],
     workers: int,
     sources: list[str],
-    gate: Any,
-) -> Any:
+    gate: Thresholds,
+) -> Report:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from evals.report import RunInfo, build_report
@@ -174,7 +180,7 @@ def _run(
         task = progress.add_task("Replaying", total=len(transcripts), failed=0)
         failed = 0
 
-        def advance(outcome: Any) -> None:
+        def advance(outcome: ConversationOutcome) -> None:
             nonlocal failed
             failed += not outcome.success
             progress.update(task, advance=1, failed=failed)
@@ -207,7 +213,7 @@ def compare_command(
         comparison = compare(read_report(before), read_report(after), str(before), str(after))
         if html is not None:
             html.write_text(comparison_html(comparison), "utf-8")
-    out.print(comparison_text(comparison), highlight=False, markup=False)
+    out.print(comparison_text(comparison), highlight=False, markup=False, soft_wrap=True)
 
 
 @eval_app.command("import-openai")

@@ -38,7 +38,7 @@ from evals.format import (
 )
 
 
-class ImportError_(Exception):
+class RecordingError(Exception):
     """The recording cannot be imported; the message says where and why."""
 
 
@@ -105,9 +105,9 @@ def _arguments(raw: Any, where: str) -> dict[str, Any]:
     try:
         parsed = json.loads(raw or "{}")
     except (TypeError, json.JSONDecodeError):
-        raise ImportError_(f"{where}: arguments are not a JSON object") from None
+        raise RecordingError(f"{where}: arguments are not a JSON object") from None
     if not isinstance(parsed, dict):
-        raise ImportError_(f"{where}: arguments are not a JSON object")
+        raise RecordingError(f"{where}: arguments are not a JSON object")
     return parsed
 
 
@@ -134,13 +134,13 @@ def convert(
     data: Mapping[str, Any] = {"messages": record} if isinstance(record, list) else record
     messages = data.get("messages")
     if not isinstance(messages, list):
-        raise ImportError_(f"{where}: no `messages` list")
+        raise RecordingError(f"{where}: no `messages` list")
     turns: list[_Turn] = []
     anywhere: list[ExpectedToolCall] = []
     for index, message in enumerate(messages):
         at = f"{where}: messages[{index}]"
         if not isinstance(message, Mapping) or "role" not in message:
-            raise ImportError_(f"{at}: not a chat message (no role)")
+            raise RecordingError(f"{at}: not a chat message (no role)")
         role = message["role"]
         if role == "user":
             text = _text(message.get("content")).strip()
@@ -154,7 +154,7 @@ def convert(
         for number, call in enumerate(message["tool_calls"]):
             function = call.get("function") if isinstance(call, Mapping) else None
             if not isinstance(function, Mapping) or not function.get("name"):
-                raise ImportError_(f"{at}.tool_calls[{number}]: no function name")
+                raise RecordingError(f"{at}.tool_calls[{number}]: no function name")
             name = str(function["name"])
             args = _arguments(function.get("arguments"), f"{at}.tool_calls[{number}]")
             if name in HANDOFF_TOOLS:
@@ -166,7 +166,7 @@ def convert(
             else:
                 turns[-1].calls.append(ExpectedToolCall(name=name, args=args))
     if not turns:
-        raise ImportError_(f"{where}: no user message")
+        raise RecordingError(f"{where}: no user message")
     handed_off = any(turn.handoff for turn in turns)
     try:
         return Transcript(
@@ -181,7 +181,7 @@ def convert(
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise ImportError_(f"{where}: {field}: {first['msg']}") from None
+        raise RecordingError(f"{where}: {field}: {first['msg']}") from None
 
 
 def import_file(
@@ -219,10 +219,10 @@ def import_file(
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ImportError_(f"{where}: not JSON: {error.msg}") from None
+            raise RecordingError(f"{where}: not JSON: {error.msg}") from None
         if not isinstance(record, dict | list):
-            raise ImportError_(f"{where}: expected a conversation object")
+            raise RecordingError(f"{where}: expected a conversation object")
         transcripts.append(one(record, where, f"{path.stem}-{number}"))
     if not transcripts:
-        raise ImportError_(f"{path}: no conversations")
+        raise RecordingError(f"{path}: no conversations")
     return transcripts
