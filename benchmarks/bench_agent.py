@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -110,6 +111,9 @@ class Run:
     """The turn times of one system, and what the offline brain did (for the scripted model)."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    """Process CPU time while the conversations played (every thread): cores are shared, this
+    is what a turn costs whatever else the machine runs."""
     calls: dict[tuple[int, int], list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
     replies: dict[tuple[int, int], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,8 +127,9 @@ def play(
     conversations: Sequence[list[str]],
     turn: Callable[[int, int, str], None],
     think: float,
+    run: Run,
 ) -> None:
-    """Play every conversation in its own thread, all at once."""
+    """Play every conversation in its own thread, all at once; `run` gets the CPU time used."""
 
     def one(index: int) -> None:
         jitter = random.Random(index)
@@ -133,9 +138,11 @@ def play(
             turn(index, number, text)
             time.sleep(jitter.uniform(0.5 * think, 1.5 * think))
 
+    started = time.process_time()
     with ThreadPoolExecutor(max_workers=len(conversations)) as pool:
         for future in [pool.submit(one, i) for i in range(len(conversations))]:
             future.result()
+    run.cpu_seconds = time.process_time() - started
 
 
 # --- the prebuilt ReAct agent with a scripted model and the same tools ---------------------------
@@ -161,7 +168,7 @@ class ScriptedModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:  # type: ignore[override]
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
         return self
 
     def _generate(
@@ -261,6 +268,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     think = args.think_ms / 1000
+    cores = os.cpu_count()
     console = Console()
     with tempfile.TemporaryDirectory(prefix="cerebro-bench-") as folder:
         data = Path(folder)
@@ -310,7 +318,7 @@ def main() -> int:
                 ]
                 offline.replies[(index, number)] = " ".join(t["text"] for t in replies)
 
-            play(conversations, offline_turn, think)
+            play(conversations, offline_turn, think, offline)
 
         react = Run()
         facades: dict[str, CustomerTools] = {}
@@ -341,7 +349,7 @@ def main() -> int:
                 agent.invoke({"messages": [HumanMessage(text)]}, config)
                 react.add(time.perf_counter() - begun)
 
-            play(conversations, react_turn, think)
+            play(conversations, react_turn, think, react)
         toolbox.close()
         db.dispose()
 
@@ -351,22 +359,22 @@ def main() -> int:
             f"{len(conversations[0])} turns each, think time {args.think_ms:.0f} ms (jittered)"
         )
     )
-    for column in ("system", "turns", "median ms", "p95 ms", "max ms"):
+    for column in ("system", "turns", "median ms", "p95 ms", "max ms", "CPU ms/turn"):
         table.add_column(column, justify="left" if column == "system" else "right")
-    rows = {
-        "offline graph (Cerebro)": offline.seconds,
-        "prebuilt ReAct, scripted model": react.seconds,
-    }
-    for name, seconds in rows.items():
-        ms = [s * 1000 for s in seconds]
+    rows = {"offline graph (Cerebro)": offline, "prebuilt ReAct, scripted model": react}
+    for name, run in rows.items():
+        ms = [s * 1000 for s in run.seconds]
         table.add_row(
             name,
             str(len(ms)),
             f"{statistics.median(ms):.1f}",
             f"{percentile(ms, 0.95):.1f}",
             f"{max(ms):.1f}",
+            f"{run.cpu_seconds * 1000 / len(ms):.1f}",
         )
     console.print(table)
+    one, five, _ = os.getloadavg()
+    console.print(f"load average at the end: {one:.2f} (1 min), {five:.2f} (5 min), {cores} cores")
     offline_p95 = percentile(offline.seconds, 0.95) * 1000
     react_p95 = percentile(react.seconds, 0.95) * 1000
     ratio = statistics.median(offline.seconds) / statistics.median(react.seconds)
