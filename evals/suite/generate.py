@@ -772,7 +772,7 @@ def damaged() -> Iterable[Transcript]:
             "en",
             ["report_damaged"],
             [
-                turn(ask, intent="report_damaged", tools=[]),
+                turn(ask, intent="report_damaged", tools=[], sentiment="negative"),
                 turn(EMAIL[EMILY], says=["high priority", "ORD-100010"]),
                 turn(
                     "yes",
@@ -811,7 +811,7 @@ def damaged() -> Iterable[Transcript]:
             "es",
             ["report_damaged"],
             [
-                turn(ask, intent="report_damaged", tools=[]),
+                turn(ask, intent="report_damaged", tools=[], sentiment="negative"),
                 turn(EMAIL[MARIA]),
                 turn(problem, says=["prioridad alta", "ORD-100003"]),
                 turn("sí", intent="affirm"),
@@ -1036,6 +1036,7 @@ def knowledge() -> Iterable[Transcript]:
                     question,
                     intent="knowledge_question",
                     tools=[call("knowledge.search")],
+                    sentiment="neutral",
                     says=[says] if says else [],
                 )
             ],
@@ -1128,19 +1129,19 @@ def humans() -> Iterable[Transcript]:
             handoff=True,
             assertions=[{"type": "handoff_queued"}, verified(customer)],
         )
-    for language, login, text, signal in (
-        ("en", EMILY, "I'm so frustrated, nothing works with you people", "trigger"),
-        ("en", OLIVIA, "I want to cancel my account", "trigger"),
-        ("es", MARIA, "Estoy harta, esto es un desastre", "trigger"),
-        ("es", JAVIER, "Quiero poner un reclamo", "trigger"),
-        ("es", DIEGO, "Estoy muy frustrado con este servicio", "trigger"),
+    for language, login, text, feeling in (
+        ("en", EMILY, "I'm so frustrated, nothing works with you people", "negative"),
+        ("en", OLIVIA, "I want to cancel my account", None),
+        ("es", MARIA, "Estoy harta, esto es un desastre", "negative"),
+        ("es", JAVIER, "Quiero poner un reclamo", None),
+        ("es", DIEGO, "Estoy muy frustrado con este servicio", "negative"),
     ):
         yield conversation(
             f"human-{language}-trigger-{login.lower()}",
             language,
             ["talk_to_human"],
-            [turn(text, handoff=True)],
-            tags=[signal],
+            [turn(text, handoff=True, sentiment=feeling)],
+            tags=["trigger"],
             login=login,
             handoff=True,
             reason="trigger_word",
