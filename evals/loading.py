@@ -7,7 +7,7 @@ a recording sees everything at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}"
+        where = f"{self.path}:{self.line}" if self.line else self.path
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
@@ -136,17 +136,11 @@ def load(paths: Iterable[Path]) -> list[Loaded]:
     if problems:
         raise TranscriptFileError(problems)
     if not loaded:
-        raise TranscriptFileError(
-            [Problem(", ".join(map(str, paths)) or "-", 0, "", "no transcripts")]
-        )
+        where = ", ".join(str(path) for path in paths) or "-"
+        raise TranscriptFileError([Problem(where, 0, "", "no transcripts found")])
     return loaded
 
 
 def bundled_suite() -> Path:
     """The folder of the bundled suite (installed with the package)."""
     return Path(str(resources.files("evals") / "suite"))
-
-
-def iter_transcripts(paths: Iterable[Path]) -> Iterator[Transcript]:
-    for item in load(paths):
-        yield item.transcript

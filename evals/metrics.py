@@ -44,6 +44,14 @@ RATIOS = (
 )
 """The metrics that are fractions from 0 to 1, higher is better."""
 
+LOWER_IS_BETTER = (
+    "turns_to_resolution",
+    "policy_violations",
+    "latency_median_ms",
+    "latency_p95_ms",
+)
+"""The other metrics a run is judged on: counts and times, lower is better."""
+
 
 def _ratio(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from evals.metrics import RATIOS, Metrics, compute, grouped
+from evals.metrics import LOWER_IS_BETTER, RATIOS, Metrics, compute, grouped
 from evals.outcome import ConversationOutcome
 
 REPORT_VERSION = 1
@@ -95,16 +95,7 @@ class Comparison(BaseModel):
         return [m for m in self.metrics if m.verdict == "worse"]
 
 
-LOWER_IS_BETTER = frozenset(
-    {"policy_violations", "turns_to_resolution", "latency_median_ms", "latency_p95_ms"}
-)
-COMPARED = (
-    *RATIOS,
-    "turns_to_resolution",
-    "policy_violations",
-    "latency_median_ms",
-    "latency_p95_ms",
-)
+COMPARED = (*RATIOS, *LOWER_IS_BETTER)
 LATENCY_NOISE = 0.10
 """Latency changes smaller than this fraction are noise, not better or worse."""
 

@@ -111,12 +111,11 @@ def run(
     machinery: Machinery,
     *,
     workers: int = 2,
-    scratch: Path | None = None,
     progress: Callable[[ConversationOutcome], None] | None = None,
 ) -> RunResult:
     """Replay every transcript, `workers` at a time; `progress` hears of each one done."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="cerebro-eval-", dir=scratch) as folder:
+    with tempfile.TemporaryDirectory(prefix="cerebro-eval-") as folder:
         root = Path(folder)
         template = seed_template(root / "template")
         identifiers = customer_identifiers(template)

@@ -20,22 +20,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evals.metrics import Metrics
+from evals.metrics import LOWER_IS_BETTER, RATIOS, Metrics
 
-MINIMUM_METRICS = frozenset(
-    {
-        "task_success",
-        "intent_accuracy",
-        "tool_precision",
-        "tool_recall",
-        "handoff_precision",
-        "handoff_recall",
-        "sentiment_accuracy",
-    }
-)
-MAXIMUM_METRICS = frozenset(
-    {"policy_violations", "turns_to_resolution", "latency_median_ms", "latency_p95_ms"}
-)
+MINIMUM_METRICS = frozenset(RATIOS)
+MAXIMUM_METRICS = frozenset(LOWER_IS_BETTER)
 
 
 class ThresholdError(Exception):
