@@ -50,7 +50,10 @@ class RunByDefault(TyperGroup):
 
 eval_app = typer.Typer(
     cls=RunByDefault,
-    help="Offline evaluation of recorded transcripts (docs/evals.md).",
+    help=(
+        "Offline evaluation of recorded transcripts (docs/evals.md). "
+        "`cerebro eval [PATH...]` is short for `cerebro eval run [PATH...]`."
+    ),
     add_completion=False,
 )
 
