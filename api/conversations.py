@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -33,7 +34,9 @@ from api.problems import Problem
 from cerebro.clock import SystemClock
 from cerebro.settings import Settings
 from memory.vocabulary import Language
-from tools.errors import ErrorCode, ToolError
+from tools.errors import ConflictError, ErrorCode, NotFoundError, ToolError
+
+logger = logging.getLogger("cerebro.api.conversations")
 
 POLL_SECONDS = 2.0
 """How often an event stream re-reads the conversation when no change was signalled (changes
@@ -538,8 +541,25 @@ def hand_back(
     service = _service(request)
     _load(service, conversation_id)
     try:
-        return _agent_result(service.hand_back(conversation_id, body.author))
+        result = service.hand_back(conversation_id, body.author)
     except ModeError as error:
         raise Problem(409, str(error), type_="/problems/wrong-mode") from None
     except ConversationBusyError:
         raise _busy() from None
+    _close_handoff(request, result.state)
+    return _agent_result(result)
+
+
+def _close_handoff(request: Request, state: ConversationState) -> None:
+    """Close the routing handoff of a handed-back conversation, so it leaves the agents' queue
+    and the conversation can be handed off again (already closed: nothing to do)."""
+    handoff, customer = state.get("handoff"), state.get("customer")
+    if handoff is None or customer is None or handoff["handoff_id"] is None:
+        return
+    routing = _runtime(request).deps.toolbox.routing
+    try:
+        routing.close_handoff(customer["id"], handoff["handoff_id"], outcome="handed_back")
+    except (ConflictError, NotFoundError):
+        pass
+    except ToolError as error:  # the hand-back stands; the routing service stays behind
+        logger.warning("handoff %s not closed: %s", handoff["handoff_id"], error.code)

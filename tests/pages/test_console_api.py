@@ -150,3 +150,18 @@ def test_an_unknown_handoff_is_not_found(admin: httpx.Client) -> None:
     problem(admin.post("/v1/console/handoffs/HOF-999999/claim", json={"agent_id": "AGT-1"}), 404)
     problem(admin.post("/v1/console/handoffs/HOF-999999/resolve", json={"agent_id": "A"}), 404)
     problem(admin.post("/v1/console/handoffs/HOF-999999/resolve", json={"agent_id": ""}), 400)
+
+
+def test_a_hand_back_through_the_conversation_api_closes_the_escalation(
+    site: Site, admin: httpx.Client
+) -> None:
+    conversation_id, _ = escalate(site, EMAILS[OLIVIA])
+    handoff_id = entry_of(admin, conversation_id)["handoff_id"]
+    back = admin.post(
+        f"/v1/conversations/{conversation_id}/agent/handback", json={"author": "Lucía"}
+    )
+    assert back.status_code == 200, back.text
+    listed = admin.get("/v1/console/queue").json()["entries"]
+    assert conversation_id not in [e["conversation_id"] for e in listed]
+    closed = admin.get(f"/v1/console/handoffs/{handoff_id}").json()
+    assert (closed["status"], closed["outcome"]) == ("closed", "handed_back")
