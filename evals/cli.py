@@ -122,8 +122,12 @@ def run_command(
         str, typer.Option(help="offline, or llm (OPENAI_BASE_URL / OPENAI_API_KEY).")
     ] = "offline",
     report_dir: Annotated[
-        Path, typer.Option("--report", help="Folder for report.json and report.html.")
-    ] = Path("eval-report"),
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Folder for report.json and report.html (default: $CEREBRO_DATA_DIR/eval-report).",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Conversations at a time.")] = 2,
     thresholds: Annotated[
         Path | None,
@@ -140,8 +144,9 @@ def run_command(
         sources = list(paths or [bundled_suite()])
         transcripts = load(sources)
         gate = load_thresholds(thresholds or bundled_thresholds())
-        report_dir.mkdir(parents=True, exist_ok=True)
         settings = load_settings()
+        report_dir = report_dir or settings.data_dir / "eval-report"
+        report_dir.mkdir(parents=True, exist_ok=True)
         report = _run(transcripts, settings, chosen, workers, [str(s) for s in sources], gate)
         from evals.html import report_html
 
