@@ -201,6 +201,21 @@ def comparison_html(comparison: Comparison) -> str:
         f"<td>{escape(f.failures[0]) if f.failures else ''}</td></tr>"
         for f in comparison.flips
     )
+    flows = "".join(
+        f"<tr><th>{escape(flow)}</th><td>{LABELS[c.metric]}</td>"
+        f"<td class=num>{_fmt(c.before, True)}</td><td class=num>{_fmt(c.after, True)}</td>"
+        f'<td class="{VERDICT_CLASS.get(c.verdict, "muted")}">{c.verdict}</td></tr>'
+        for flow, changes in comparison.by_flow.items()
+        for c in changes
+    )
+    unmatched = "".join(
+        f"<p class=muted>Only in {escape(name)}: {escape(', '.join(ids))}</p>"
+        for name, ids in (
+            (comparison.before, comparison.only_before),
+            (comparison.after, comparison.only_after),
+        )
+        if ids
+    )
     body = (
         f"<h1>Cerebro eval: {escape(comparison.before)} → {escape(comparison.after)}</h1>"
         f"<p>{len(comparison.better)} better, {len(comparison.worse)} worse, "
@@ -208,6 +223,8 @@ def comparison_html(comparison: Comparison) -> str:
         f"<h2>Metrics</h2><table id=changes><tr><th>Metric</th><th>Before</th><th>After</th>"
         f"<th>Verdict</th></tr>{rows}</table>"
         f"<h2>Flipped conversations</h2><table id=flips><tr><th>Id</th><th>Flow</th>"
-        f"<th>Language</th><th>Now</th><th>Why</th></tr>{flips}</table>"
+        f"<th>Language</th><th>Now</th><th>Why</th></tr>{flips}</table>{unmatched}"
+        f"<h2>Per flow</h2><table id=flows><tr><th>Flow</th><th>Metric</th><th>Before</th>"
+        f"<th>After</th><th>Verdict</th></tr>{flows}</table>"
     )
     return _page("Cerebro eval comparison", body)

@@ -309,3 +309,4 @@ def test_the_comparison_page_lists_the_flips(
     page.goto(target.as_uri())
     expect(page.locator("#flips tr")).to_have_count(4)  # header and three conversations
     expect(page.locator("#changes tr.worse").first).to_contain_text("Task success")
+    expect(page.locator("#flows")).to_contain_text("cancel_order")
