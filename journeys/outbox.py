@@ -24,13 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from journeys.schema import DecisionRecord, OutboxRecord, table
 from memory.db import Database
 from tools.errors import ToolError
 from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
+from tools.messaging.embedded import Outgoing
 from tools.types import Message
 
 logger = logging.getLogger("cerebro.journeys.outbox")
@@ -74,7 +74,7 @@ class OutboxRelay:
             return 0
         if self._same_store:
             return self._deliver_embedded(list(decision_ids), now)
-        return sum(self._deliver_remote(decision_id, now) for decision_id in decision_ids)
+        return self._deliver_remote(list(decision_ids), now)
 
     def deliver_due(self, now: datetime) -> int:
         """Hand off what is due: left behind by a crash, or waiting for a retry."""
@@ -95,7 +95,6 @@ class OutboxRelay:
 
     def _deliver_embedded(self, decision_ids: list[int], now: datetime) -> int:
         assert isinstance(self.messaging, EmbeddedMessaging)
-        delivered = 0
         with self.db.session() as session:
             connection = session.connection()
             rows = connection.execute(
@@ -103,68 +102,76 @@ class OutboxRelay:
                 .where(_outbox.c.decision_id.in_(decision_ids))
                 .order_by(_outbox.c.decision_id)
                 .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:  # the others were delivered (or are being) by another relay
-                outcome = self._queue(session, row, now)
-                _record(connection, row.decision_id, outcome)
-                delivered += 1
-        return delivered
-
-    def _queue(self, session: Session, row: Row[tuple[object, ...]], now: datetime) -> _Outcome:
-        assert isinstance(self.messaging, EmbeddedMessaging)
-        try:
-            with session.begin_nested():
-                message = self.messaging.queue(
-                    session,
-                    row.customer_id,
-                    channel=row.channel,
-                    purpose=row.purpose,
-                    body=row.body,
-                    subject=row.subject,
-                    now=now,
-                )
-        except ToolError as error:
-            _log_refusal(row.decision_id, error)
-            return _Outcome("failed", None, error.message)
-        return _Outcome("dispatched", message.id, None)
+            ).all()  # the others were delivered (or are being) by another relay
+            if not rows:
+                return 0
+            drafts = [
+                Outgoing(row.customer_id, row.channel, row.purpose, row.body, row.subject)
+                for row in rows
+            ]
+            outcomes: dict[int, _Outcome] = {}
+            for row, queued in zip(
+                rows, self.messaging.queue_many(session, drafts, now), strict=True
+            ):
+                if isinstance(queued, ToolError):
+                    _log_refusal(row.decision_id, queued)
+                    outcomes[row.decision_id] = _Outcome("failed", None, queued.message)
+                else:
+                    outcomes[row.decision_id] = _Outcome("dispatched", queued.id, None)
+            _record(connection, outcomes)
+        return len(rows)
 
     # -- anything else: claim, send with a stable key, record ---------------------------------
 
-    def _deliver_remote(self, decision_id: int, now: datetime) -> int:
+    def _deliver_remote(self, decision_ids: list[int], now: datetime) -> int:
         with self.db.session() as session:
             connection = session.connection()
-            row = connection.execute(
+            rows = connection.execute(
                 select(_outbox)
-                .where(_outbox.c.decision_id == decision_id, _outbox.c.next_attempt_at <= now)
+                .where(_outbox.c.decision_id.in_(decision_ids), _outbox.c.next_attempt_at <= now)
+                .order_by(_outbox.c.decision_id)
                 .with_for_update(skip_locked=True)
-            ).first()
-            if row is None:
+            ).all()
+            if not rows:
                 return 0
-            attempt = row.attempts + 1
-            retry_at = now + RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
-            connection.execute(
+            connection.execute(  # the claim: nobody else tries before the retry delay
                 update(_outbox)
-                .where(_outbox.c.decision_id == decision_id)
-                .values(attempts=attempt, next_attempt_at=retry_at)
+                .where(_outbox.c.decision_id == bindparam("decision"))
+                .values(attempts=bindparam("attempt"), next_attempt_at=bindparam("retry_at")),
+                [
+                    {
+                        "decision": row.decision_id,
+                        "attempt": row.attempts + 1,
+                        "retry_at": now
+                        + RETRY_DELAYS[min(row.attempts + 1, len(RETRY_DELAYS)) - 1],
+                    }
+                    for row in rows
+                ],
             )
-        try:
-            message = self._send(row)
-        except ToolError as error:
-            _log_refusal(decision_id, error)
-            if error.code == "unavailable" and attempt <= len(RETRY_DELAYS):
-                with self.db.session() as session:
-                    session.connection().execute(
-                        update(_outbox)
-                        .where(_outbox.c.decision_id == decision_id)
-                        .values(last_error=error.message)
-                    )
-                return 0
-            outcome = _Outcome("failed", None, error.message)
-        else:
-            outcome = _Outcome("dispatched", message.id, None)
+        outcomes: dict[int, _Outcome] = {}
+        retried: list[dict[str, object]] = []
+        for row in rows:
+            try:
+                message = self._send(row)
+            except ToolError as error:
+                _log_refusal(row.decision_id, error)
+                if error.code == "unavailable" and row.attempts + 1 <= len(RETRY_DELAYS):
+                    retried.append({"decision": row.decision_id, "why": error.message})
+                else:
+                    outcomes[row.decision_id] = _Outcome("failed", None, error.message)
+            else:
+                outcomes[row.decision_id] = _Outcome("dispatched", message.id, None)
         with self.db.session() as session:
-            _record(session.connection(), decision_id, outcome)
-        return 1
+            connection = session.connection()
+            _record(connection, outcomes)
+            if retried:
+                connection.execute(
+                    update(_outbox)
+                    .where(_outbox.c.decision_id == bindparam("decision"))
+                    .values(last_error=bindparam("why")),
+                    retried,
+                )
+        return len(outcomes)
 
     def _send(self, row: Row[tuple[object, ...]]) -> Message:
         if isinstance(self.messaging, HttpMessaging):
@@ -185,14 +192,22 @@ class OutboxRelay:
         )
 
 
-def _record(connection: Connection, decision_id: int, outcome: _Outcome) -> None:
-    """The hand-off's outcome on the decision; the outbox row goes."""
+def _record(connection: Connection, outcomes: dict[int, _Outcome]) -> None:
+    """The hand-offs' outcomes on their decisions; their outbox rows go."""
+    if not outcomes:
+        return
     connection.execute(
         update(_decisions)
-        .where(_decisions.c.id == decision_id)
-        .values(state=outcome.state, message_id=outcome.message_id, error=outcome.error)
+        .where(_decisions.c.id == bindparam("decision"))
+        .values(
+            state=bindparam("new_state"), message_id=bindparam("message"), error=bindparam("why")
+        ),
+        [
+            {"decision": decision_id, "new_state": o.state, "message": o.message_id, "why": o.error}
+            for decision_id, o in outcomes.items()
+        ],
     )
-    connection.execute(delete(_outbox).where(_outbox.c.decision_id == decision_id))
+    connection.execute(delete(_outbox).where(_outbox.c.decision_id.in_(list(outcomes))))
 
 
 def _log_refusal(decision_id: int, error: ToolError) -> None:

@@ -4,7 +4,7 @@ retried with backoff, then the decision is marked failed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,9 +21,11 @@ from memory.vocabulary import Channel, Purpose
 from tests.journeys.conftest import MARIA, NOON
 from tests.journeys.test_policy_pipeline import PROMO, SURVEY, logged, outbox, request
 from tests.web import free_port, serve_in_thread
+from tools.errors import ToolError
 from tools.factory import Toolbox, build_toolbox
 from tools.http_client import HttpToolClient
 from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
+from tools.messaging.embedded import Outgoing
 from tools.reference_server import create_reference_app
 from tools.types import Message
 
@@ -51,29 +53,13 @@ class CrashingEmbedded(EmbeddedMessaging):
         super().__init__(db, clock)
         self.after_queueing = after_queueing
 
-    def queue(
-        self,
-        session: Session,
-        customer_id: str,
-        *,
-        channel: Channel,
-        purpose: Purpose,
-        body: str,
-        subject: str | None,
-        now: datetime,
-    ) -> Message:
+    def queue_many(
+        self, session: Session, drafts: Sequence[Outgoing], now: datetime
+    ) -> list[Message | ToolError]:
         if not self.after_queueing:
             raise SimulatedCrash
-        super().queue(
-            session,
-            customer_id,
-            channel=channel,
-            purpose=purpose,
-            body=body,
-            subject=subject,
-            now=now,
-        )
-        session.flush()  # the message row is written, the transaction not committed
+        super().queue_many(session, drafts, now)
+        session.flush()  # the message rows are written, the transaction not committed
         raise SimulatedCrash
 
 

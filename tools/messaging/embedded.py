@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cerebro.clock import Clock
-from memory.db import Database, next_id
-from memory.schema import Consent, Customer, Message
+from memory.db import Database
+from memory.schema import Consent, Customer, IdCounter, Message
 from memory.vocabulary import MESSAGE_TRANSITIONS, Channel, MessageStatus, Purpose
 from tools import types as t
-from tools.errors import ConflictError, NotFoundError, RuleViolationError
+from tools.errors import ConflictError, NotFoundError, RuleViolationError, ToolError
 from tools.store import require_customer
 
 NEEDS_CONSENT = frozenset({"marketing", "sales"})
@@ -39,52 +44,85 @@ class EmbeddedMessaging:
         body: str,
         subject: str | None = None,
     ) -> t.Message:
+        draft = Outgoing(customer_id, channel, purpose, body, subject)
         now = self._clock.now()
         with self._db.session() as session:
-            return self.queue(
-                session,
-                customer_id,
-                channel=channel,
-                purpose=purpose,
-                body=body,
-                subject=subject,
-                now=now,
-            )
+            [queued] = self.queue_many(session, [draft], now)
+        if isinstance(queued, ToolError):
+            raise queued
+        return queued
 
-    def queue(
-        self,
-        session: Session,
-        customer_id: str,
-        *,
-        channel: Channel,
-        purpose: Purpose,
-        body: str,
-        subject: str | None,
-        now: datetime,
-    ) -> t.Message:
-        """`send` inside the caller's transaction on `database`: the message is queued if and
-        only if that transaction commits (the journeys' outbox relay records the hand-off in
-        the same one, so a message is never queued twice nor lost)."""
-        draft = t.NewMessage.parse(channel=channel, purpose=purpose, body=body, subject=subject)
-        customer = require_customer(session, customer_id)
-        address = _address(customer, draft.channel)
-        if draft.purpose in NEEDS_CONSENT:
-            _check_consent(session, customer_id, draft.channel, draft.purpose)
-        message = Message(
-            id=next_id(session, "MSG"),
-            customer_id=customer_id,
-            channel=draft.channel,
-            purpose=draft.purpose,
-            to_address=address,
-            subject=draft.subject,
-            body=draft.body,
-            status="queued",
-            error=None,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(message)
-        return _message(message)
+    def queue_many(
+        self, session: Session, drafts: Sequence[Outgoing], now: datetime
+    ) -> list[t.Message | ToolError]:
+        """`send` for each draft, inside the caller's transaction on `database`, with a few
+        statements for all of them: each is queued if and only if that transaction commits (the
+        journeys' outbox relay records the hand-off in the same one, so a message is never
+        queued twice nor lost). One result per draft: the message, or why it was refused."""
+        outcomes: list[ToolError | int] = []
+        """Per draft: why it was refused, or its index in `checked`."""
+        checked: list[tuple[t.NewMessage, str, str]] = []
+        ids = {draft.customer_id for draft in drafts}
+        customers = {
+            row.id: row
+            for row in session.execute(
+                select(Customer.id, Customer.email, Customer.phone).where(Customer.id.in_(ids))
+            )
+        }
+        consents = {
+            (row.customer_id, row.channel, row.purpose): row
+            for row in session.execute(
+                select(
+                    Consent.customer_id,
+                    Consent.channel,
+                    Consent.purpose,
+                    Consent.granted,
+                    Consent.updated_at,
+                ).where(Consent.customer_id.in_(ids))
+            )
+        }
+        for draft in drafts:
+            try:
+                message = t.NewMessage.parse(
+                    channel=draft.channel,
+                    purpose=draft.purpose,
+                    body=draft.body,
+                    subject=draft.subject,
+                )
+                customer = customers.get(draft.customer_id)
+                if customer is None:
+                    raise NotFoundError(f"customer {draft.customer_id} not found")
+                address = _address(customer.id, customer.email, customer.phone, message.channel)
+                if message.purpose in NEEDS_CONSENT:
+                    consent = consents.get((customer.id, message.channel, message.purpose))
+                    _check_consent(customer.id, message.channel, message.purpose, consent)
+            except ToolError as error:
+                outcomes.append(error)
+                continue
+            outcomes.append(len(checked))
+            checked.append((message, draft.customer_id, address))
+        rows = [
+            {
+                "id": message_id,
+                "customer_id": customer_id,
+                "channel": message.channel,
+                "purpose": message.purpose,
+                "to_address": address,
+                "subject": message.subject,
+                "body": message.body,
+                "status": "queued",
+                "error": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for message_id, (message, customer_id, address) in zip(
+                _next_ids(session, "MSG", len(checked)), checked, strict=True
+            )
+        ]
+        if rows:
+            session.execute(insert(Message), rows)
+        queued = [t.Message.model_validate(row) for row in rows]
+        return [queued[item] if isinstance(item, int) else item for item in outcomes]
 
     def get_message(self, customer_id: str, message_id: str) -> t.Message:
         with self._db.session() as session:
@@ -134,22 +172,51 @@ class EmbeddedMessaging:
             return _message(message)
 
 
-def _address(customer: Customer, channel: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to queue (see `EmbeddedMessaging.queue_many`)."""
+
+    customer_id: str
+    channel: Channel
+    purpose: Purpose
+    body: str
+    subject: str | None = None
+
+
+def _next_ids(session: Session, prefix: str, count: int, width: int = 6) -> list[str]:
+    """`count` new ids for `prefix` in one statement, from the counter `memory.db.next_id`
+    uses (so ids from both never collide)."""
+    if count == 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        upsert(IdCounter)
+        .values(prefix=prefix, next_value=count)
+        .on_conflict_do_update(
+            index_elements=[IdCounter.prefix], set_={"next_value": IdCounter.next_value + count}
+        )
+        .returning(IdCounter.next_value)
+    )
+    last = int(session.execute(statement).scalar_one())
+    return [f"{prefix}-{value:0{width}d}" for value in range(last - count + 1, last + 1)]
+
+
+def _address(customer_id: str, email: str, phone: str | None, channel: str) -> str:
     """Where `channel` reaches the customer, or a `rule_violation` when it cannot."""
     if channel == "email":
-        return customer.email
+        return email
     if channel == "in_app":
-        return customer.id
-    if not customer.phone:
+        return customer_id
+    if not phone:
         raise RuleViolationError(
-            f"customer {customer.id} has no phone number on file, so no {channel} message can "
+            f"customer {customer_id} has no phone number on file, so no {channel} message can "
             "be sent; use email or in_app instead"
         )
-    return customer.phone
+    return phone
 
 
-def _check_consent(session: Session, customer_id: str, channel: str, purpose: str) -> None:
-    consent = session.get(Consent, (customer_id, channel, purpose))
+def _check_consent(customer_id: str, channel: str, purpose: str, consent: Any) -> None:
     if consent is None:
         raise RuleViolationError(
             f"customer {customer_id} has not agreed to {purpose} messages on {channel}"
