@@ -75,3 +75,17 @@ def test_the_process_encoder_keeps_torch_and_blas_to_one_thread_per_operation() 
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas, "numpy's BLAS should be visible to threadpoolctl"
     assert all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_the_bundled_encoder_gives_the_vectors_sentence_transformers_would() -> None:
+    """The encoder skips `SentenceTransformer.encode`'s per-call overhead; the vectors must not
+    change (the intent examples, the sentiment weights and the knowledge index depend on them)."""
+    from agent.sentiment.embedding import MiniLMEmbedder
+
+    encoder = MiniLMEmbedder()
+    texts = ["where is my order?", "¡¡ESTOY HARTO!! quiero un humano", "ok", "palabra " * 400]
+    model = encoder._load()
+    expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(encoder(texts) - expected).max() < 1e-5
+    assert np.abs(encoder(texts[:1])[0] - expected[0]).max() < 1e-5
+    assert encoder([]).shape == (0, 384)
