@@ -122,6 +122,25 @@ def test_a_human_agents_messages_arrive_live(page: Page, site: Site) -> None:
     expect(page.locator("#cerebro-widget .event").last).to_contain_text("handed the conversation")
 
 
+def test_the_widget_works_from_the_keyboard(page: Page, site: Site) -> None:
+    page.goto(f"{site.url}/widget?lang=en")
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Customer support")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your message")).to_be_focused()
+    page.keyboard.type("Hello")
+    page.keyboard.press("Enter")
+    expect(messages(page, "ai_agent")).to_have_count(1)
+    expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+
 @dataclass(frozen=True)
 class Shops:
     """Cerebro, a shop on another origin allowed to embed the widget, and one not allowed."""
