@@ -82,6 +82,8 @@ def test_spanish_from_the_browser_language(browser: Browser, site: Site) -> None
 
 
 def test_a_reload_keeps_the_chat(page: Page, site: Site) -> None:
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.headers.get("authorization", "")))
     open_chat(page, site, "?lang=en")
     say(page, "Where is my order?")
     expect(messages(page, "ai_agent")).to_have_count(1)
@@ -93,6 +95,9 @@ def test_a_reload_keeps_the_chat(page: Page, site: Site) -> None:
     expect(messages(page, "ai_agent")).to_have_count(2)
     stored = page.evaluate("Object.keys(sessionStorage)")
     assert stored == [f"cerebro-widget:{site.url}"]
+    saved = page.evaluate(f"JSON.parse(sessionStorage.getItem('{stored[0]}'))")
+    token = saved["conversation"]["token"]
+    assert set(sent) == {"", f"Bearer {token}"}  # the conversation's own token, nothing else
 
 
 def test_a_human_agents_messages_arrive_live(page: Page, site: Site) -> None:
