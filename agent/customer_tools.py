@@ -5,7 +5,10 @@ for one turn, which exposes what the assistant may do and enforces, in code:
 
 - **identity**: before the customer is verified only the lookups (`identify_by_*`) and the
   knowledge base work; every other call raises `IdentityRequiredError`. A successful lookup binds
-  the facade to that customer for good; it cannot be re-bound to someone else.
+  the facade to that customer for good; it cannot be re-bound to someone else. After
+  `MAX_IDENTITY_FAILURES` lookups that match no customer, the conversation is locked: every
+  further lookup raises `IdentityLockedError` without searching, so nobody can keep guessing
+  emails, phone numbers or names in one conversation.
 - **scope**: every read and write is made for the verified customer's id, which no caller
   passes; another customer's order or ticket is `not_found`, exactly like one that does not exist.
 - **confirmation**: a change (cancel, new shipping address, return, ticket) is first *proposed*
@@ -52,6 +55,14 @@ class ConfirmationRequiredError(RuleViolationError):
     """A change was attempted that the customer did not confirm in this turn."""
 
 
+class IdentityLockedError(RuleViolationError):
+    """Too many identity lookups in this conversation matched nobody: no more are made."""
+
+
+MAX_IDENTITY_FAILURES = 3
+"""Identity lookups matching no customer that a conversation may make (see the module docstring)."""
+
+
 class KnowledgeSearch(Protocol):
     """The knowledge base as the facade uses it (`memory.knowledge.store.KnowledgeBase`)."""
 
@@ -92,6 +103,7 @@ class CustomerTools:
         customer: Customer | None = None,
         confirmed: PendingChange | None = None,
         knowledge: KnowledgeSearch | None = None,
+        identity_failures: int = 0,
     ) -> None:
         self._toolbox = toolbox
         self._conversation_id = conversation_id
@@ -100,6 +112,7 @@ class CustomerTools:
         self._customer = customer
         self._confirmed = confirmed
         self._knowledge = knowledge
+        self._identity_failures = identity_failures
         self._calls: list[ToolCallRecord] = []
         self._facts: dict[str, OrderFactRecord] = {}
         self._changed = False
@@ -110,6 +123,16 @@ class CustomerTools:
     def customer(self) -> Customer | None:
         """The verified customer, once there is one."""
         return self._customer
+
+    @property
+    def identity_failures(self) -> int:
+        """Identity lookups of this conversation (earlier turns included) that matched nobody."""
+        return self._identity_failures
+
+    @property
+    def identity_locked(self) -> bool:
+        """Whether this conversation may make no more identity lookups."""
+        return self._customer is None and self._identity_failures >= MAX_IDENTITY_FAILURES
 
     @property
     def calls(self) -> tuple[ToolCallRecord, ...]:
@@ -139,6 +162,8 @@ class CustomerTools:
             code = (
                 "identity_required"
                 if isinstance(error, IdentityRequiredError)
+                else "identity_locked"
+                if isinstance(error, IdentityLockedError)
                 else "confirmation_required"
                 if isinstance(error, ConfirmationRequiredError)
                 else error.code
@@ -192,7 +217,17 @@ class CustomerTools:
                     "this conversation is already verified; to speak for someone else, start a "
                     "new conversation"
                 )
-            match = find()
+            if self.identity_locked:
+                raise IdentityLockedError(
+                    f"{MAX_IDENTITY_FAILURES} identity checks in this conversation matched no "
+                    "customer; no more are made here. Do not ask for identity details again: "
+                    "offer general help, or signing in to the account on the website"
+                )
+            try:
+                match = find()
+            except NotFoundError:
+                self._identity_failures += 1
+                raise
             profile = self._toolbox.crm.get_profile(match.customer_id)
             return Customer(
                 id=profile.id,

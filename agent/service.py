@@ -144,6 +144,7 @@ class ConversationService:
             "flow": None,
             "pending_change": None,
             "low_confidence_streak": 0,
+            "identity_failures": 0,
             "order_facts": {},
             "handoff": None,
             "notes": [],

@@ -79,7 +79,7 @@ class ToolCallRecord(TypedDict):
     ok: bool
     error: str | None
     """The `tools.errors.ErrorCode` of a failed call (or `confirmation_required`,
-    `identity_required` for calls the facade refused itself)."""
+    `identity_required`, `identity_locked` for calls the facade refused itself)."""
     outcome: str
     """One line: what the call found or did, or why it failed. Never another customer's data."""
 
@@ -205,6 +205,9 @@ class ConversationState(TypedDict, total=False):
     pending_change: PendingChange | None
     low_confidence_streak: int
     """Consecutive customer turns understood with low confidence."""
+    identity_failures: int
+    """Identity lookups in this conversation that matched no customer; at
+    `agent.customer_tools.MAX_IDENTITY_FAILURES` the conversation can no longer be verified."""
     order_facts: Annotated[dict[str, OrderFactRecord], merge_order_facts]
     handoff: HandoffRecord | None
     notes: list[str]

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agent.customer_tools import (
     ConfirmationRequiredError,
     CustomerTools,
+    IdentityLockedError,
     IdentityRequiredError,
 )
 from agent.state import JSON, PendingChange
@@ -167,6 +168,8 @@ def error_content(error: ToolError) -> JSON:
     code = (
         "identity_required"
         if isinstance(error, IdentityRequiredError)
+        else "identity_locked"
+        if isinstance(error, IdentityLockedError)
         else "confirmation_required"
         if isinstance(error, ConfirmationRequiredError)
         else error.code

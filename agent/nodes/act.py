@@ -26,6 +26,7 @@ def tools_for(state: ConversationState, deps: AgentDeps, *, confirming: bool) ->
         customer=state.get("customer"),
         confirmed=state.get("pending_change") if confirming else None,
         knowledge=deps.knowledge,
+        identity_failures=state.get("identity_failures", 0),
     )
 
 
@@ -63,6 +64,7 @@ def act(state: ConversationState, deps: AgentDeps, brain: Brain) -> dict[str, An
         "flow": dict(outcome.flow) if outcome.flow is not None else None,
         "pending_change": outcome.proposal,
         "customer": tools.customer,
+        "identity_failures": tools.identity_failures,
         "turn_tool_calls": calls,
         "escalation": escalation,
     }

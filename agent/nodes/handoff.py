@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.customer_tools import MAX_IDENTITY_FAILURES
 from agent.deps import AgentDeps
 from agent.nodes.act import tools_for
 from agent.nodes.common import now_iso
@@ -57,6 +58,9 @@ def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:
     now = now_iso(deps.clock)
     reset: dict[str, Any] = {"flow": None, "pending_change": None}
     customer = state.get("customer")
+    if customer is None and state.get("identity_failures", 0) >= MAX_IDENTITY_FAILURES:
+        # Nobody can be routed without an account, and this conversation may not try again.
+        return {**reset, "reply": f"{preface} {say('identity.locked')}"}
     if customer is None:
         record = HandoffRecord(
             reason=escalation["reason"], at=now, handoff_id=None, status="awaiting_identity"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agent.brain import EscalationRequest, Outcome, TurnRequest, Understanding
-from agent.customer_tools import CustomerTools
+from agent.customer_tools import CustomerTools, IdentityLockedError
 from agent.nlu import Parser, extract_entities
 from agent.offline.extract import address_in, contact_field, name_in, wants_contact_change
 from agent.offline.flows import (
@@ -263,8 +263,13 @@ class _Turn:
                     return Step(say("identity.ask_name"), awaiting="identity")
                 else:
                     return Step(say("identity.ask"), awaiting="identity")
+        except IdentityLockedError:
+            self.identity = {}
+            return Step(say("identity.locked"))
         except NotFoundError:
             self.identity = {}
+            if tools.identity_locked:  # that was the last attempt: stop asking
+                return Step(say("identity.locked"))
             return Step(say("identity.not_found"), awaiting="identity")
         except (InvalidInputError, RuleViolationError):
             self.identity = {}
@@ -286,6 +291,8 @@ class _Turn:
         spec = FLOWS[self.flow]
         ctx = self.ctx
         if spec.needs_identity and ctx.tools.customer is None:
+            if ctx.tools.identity_locked:
+                return Step(self.say("identity.locked"))
             return Step(self.say("identity.ask"), awaiting="identity")
         order = None
         if spec.orders is not None:

@@ -3,12 +3,21 @@ every change, all enforced by `CustomerTools` in code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import func, select
 
-from agent.customer_tools import ConfirmationRequiredError, CustomerTools, IdentityRequiredError
-from agent.state import PendingChange
+from agent.customer_tools import (
+    MAX_IDENTITY_FAILURES,
+    ConfirmationRequiredError,
+    CustomerTools,
+    IdentityLockedError,
+    IdentityRequiredError,
+)
+from agent.state import Customer, PendingChange
 from memory.schema import Message, Order, Refund, Return, Shipment, Ticket
+from memory.vocabulary import Language
 from tests.agent.conftest import EMAILS, MARIA, OLIVIA, World, reply
 from tools.errors import InvalidInputError, NotFoundError, RuleViolationError
 
@@ -163,3 +172,65 @@ def test_proposals_check_the_rules_first(world: World) -> None:
         "ORD-100005", line1="Calle Mayor 5", city="Madrid", postal_code="28013", country="es"
     )
     assert change["args"]["country"] == "ES"
+
+
+def test_identity_lookups_stop_after_too_many_that_match_nobody(world: World) -> None:
+    tools = CustomerTools(
+        world.toolbox, conversation_id="conv_guess", language="en", clock=world.clock
+    )
+    guesses: tuple[Callable[[], Customer], ...] = (
+        lambda: tools.identify_by_email("nobody@example.com"),
+        lambda: tools.identify_by_phone("+34600000000"),
+        lambda: tools.identify_by_name_and_zip("Maria Garcia", "99999"),
+    )
+    assert len(guesses) == MAX_IDENTITY_FAILURES
+    for guess in guesses:
+        assert not tools.identity_locked
+        with pytest.raises(NotFoundError):
+            guess()
+    assert tools.identity_failures == MAX_IDENTITY_FAILURES and tools.identity_locked
+    with pytest.raises(IdentityLockedError):
+        tools.identify_by_email(EMAILS[MARIA])  # even the right address is not looked up
+    assert tools.customer is None
+    assert [call["error"] for call in tools.calls][-1] == "identity_locked"
+    # The count belongs to the conversation: the next turn's facade starts from it.
+    later = CustomerTools(
+        world.toolbox,
+        conversation_id="conv_guess",
+        language="en",
+        clock=world.clock,
+        identity_failures=tools.identity_failures,
+    )
+    with pytest.raises(IdentityLockedError):
+        later.identify_by_phone("+34600111222")
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "wrong", "locked_words", "human"),
+    [
+        ("en", "Where is my order?", "it's {n}@example.org", "for your security", "human"),
+        ("es", "¿Dónde está mi pedido?", "es {n}@example.org", "por seguridad", "quiero un humano"),
+    ],
+)
+def test_after_three_unmatched_identity_attempts_the_assistant_stops_verifying(
+    world: World, language: Language, opening: str, wrong: str, locked_words: str, human: str
+) -> None:
+    chat = world.chat(language=language)
+    chat.say(opening)
+    answers = [reply(chat.say(wrong.format(n=f"guess{n}"))) for n in range(MAX_IDENTITY_FAILURES)]
+    assert all(locked_words not in answer.lower() for answer in answers[:-1])
+    assert locked_words in answers[-1].lower()
+
+    answer = reply(chat.say(EMAILS[MARIA]))  # the right address, too late
+    assert locked_words in answer.lower()
+    assert chat.state["customer"] is None
+    lookups = [call for call in chat.calls if call["tool"].startswith("crm.find_customer")]
+    assert [call["error"] for call in lookups[:MAX_IDENTITY_FAILURES]] == [
+        "not_found"
+    ] * MAX_IDENTITY_FAILURES
+    assert all(call["error"] == "identity_locked" for call in lookups[MAX_IDENTITY_FAILURES:])
+    assert "Trail Running" not in answer and "ORD-1" not in answer
+
+    answer = reply(chat.say(human))  # no handoff can be queued without an account
+    assert locked_words in answer.lower()
+    assert chat.state["mode"] == "ai" and chat.state["customer"] is None

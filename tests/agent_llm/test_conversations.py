@@ -566,6 +566,38 @@ def test_a_prompt_injection_obeyed_by_the_model_learns_nothing_and_changes_nothi
     chat.server.script.assert_done()
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_model_guessing_identities_is_stopped_after_three_misses(
+    open_chat: OpenChat, language: Language
+) -> None:
+    """However many lookups the model makes, the conversation gets three that match nobody; then
+    none at all, not even with the right email, in this turn or a later one."""
+    chat = open_chat(language)
+    guesses = [f"guess{n}@example.org" for n in range(4)]
+    understood(chat.server, classify("provide_info", email=guesses[0]))
+    acting(
+        chat.server,
+        Reply(tool_calls=tuple(ToolCall("identify_customer", {"email": e}) for e in guesses)),
+        lambda request: say(json.dumps([r.content for r in request.trailing_tool_results()])),
+    )
+    result = chat.send(" ".join(guesses))
+    turn = result.first("ai_agent")
+    assert turn is not None
+    errors = [c["error"] for c in turn["tool_calls"]]
+    assert errors == ["not_found", "not_found", "not_found", "identity_locked"]
+    assert "identity_locked" in reply_of(result)
+
+    understood(chat.server, classify("provide_info", email=MARIA_EMAIL))
+    acting(chat.server, identify(), say("ok"))
+    turn = chat.send(MARIA_EMAIL).first("ai_agent")
+    assert turn is not None
+    assert [(c["tool"], c["error"]) for c in turn["tool_calls"]] == [
+        ("crm.find_customer_by_email", "identity_locked")
+    ]
+    assert chat.state["customer"] is None
+    chat.server.script.assert_done()
+
+
 # --- the model in trouble ------------------------------------------------------------------------
 
 
