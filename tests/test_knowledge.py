@@ -87,6 +87,9 @@ RETRIEVAL_CASES = [
     ("es", "¿puedo cambiar la dirección de entrega?", "address-changes"),
     ("es", "me llegó un producto roto", "damaged-items"),
     ("es", "¿cómo borro mis datos?", "privacy"),
+    # "reembolso" also names refunds: paying on delivery is a payment question.
+    ("es", "¿se puede pagar en efectivo al repartidor, contra reembolso?", "payment-methods"),
+    ("en", "do you take cash when the parcel arrives?", "payment-methods"),
 ]
 
 
