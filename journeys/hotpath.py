@@ -46,6 +46,10 @@ class Raw:
         self._cursor.execute(statement.postgresql if self.postgres else statement.sqlite, params)
         return self._cursor
 
+    def run_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row of parameters (`executemany`)."""
+        self._cursor.executemany(statement.postgresql if self.postgres else statement.sqlite, rows)
+
     def time(self, value: datetime | None) -> Any:
         """A parameter for a `UTCDateTime` column."""
         if value is None:

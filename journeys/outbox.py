@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Row, bindparam, delete, select, update
+from sqlalchemy.orm import Session
 
+from journeys.hotpath import Raw, sql
 from journeys.schema import DecisionRecord, OutboxRecord, table
 from memory.db import Database
 from tools.errors import ToolError
@@ -46,6 +48,7 @@ RETRY_DELAYS = (
 )
 """Wait before attempt n+1 of a hand-off over HTTP; after the last, the decision is `failed`."""
 MAX_PER_TICK = 500
+_RECORD = sql("UPDATE decisions SET state = ?, message_id = ?, error = ? WHERE id = ?")
 
 
 def idempotency_key(decision_id: int) -> str:
@@ -66,13 +69,15 @@ class OutboxRelay:
     def __init__(self, db: Database, messaging: MessagingTools) -> None:
         self.db = db
         self.messaging = messaging
-        self._same_store = isinstance(messaging, EmbeddedMessaging) and messaging.database is db
+        self.inline = isinstance(messaging, EmbeddedMessaging) and messaging.database is db
+        """The messaging is embedded on this database: a decision's transaction queues its
+        message itself (`queue_in`), no outbox row needed."""
 
     def deliver(self, decision_ids: Sequence[int], now: datetime) -> int:
         """Hand off the messages of these decisions (just committed); return how many were."""
         if not decision_ids:
             return 0
-        if self._same_store:
+        if self.inline:
             return self._deliver_embedded(list(decision_ids), now)
         return self._deliver_remote(list(decision_ids), now)
 
@@ -109,17 +114,34 @@ class OutboxRelay:
                 Outgoing(row.customer_id, row.channel, row.purpose, row.body, row.subject)
                 for row in rows
             ]
-            outcomes: dict[int, _Outcome] = {}
-            for row, queued in zip(
-                rows, self.messaging.queue_many(session, drafts, now), strict=True
-            ):
-                if isinstance(queued, ToolError):
-                    _log_refusal(row.decision_id, queued)
-                    outcomes[row.decision_id] = _Outcome("failed", None, queued.message)
-                else:
-                    outcomes[row.decision_id] = _Outcome("dispatched", queued.id, None)
-            _record(connection, outcomes)
+            queued = self.messaging.queue_many(session, drafts, now)
+            _record(
+                connection,
+                {
+                    row.decision_id: _outcome(row.decision_id, result)
+                    for row, result in zip(rows, queued, strict=True)
+                },
+            )
         return len(rows)
+
+    def queue_in(
+        self, session: Session, raw: Raw, sends: Sequence[tuple[int, Outgoing]], now: datetime
+    ) -> None:
+        """Queue the messages of these `send` decisions in the caller's transaction (embedded
+        messaging on this database) and record the outcomes on the decisions."""
+        assert isinstance(self.messaging, EmbeddedMessaging)
+        queued = self.messaging.queue_many(session, [draft for _, draft in sends], now)
+        outcomes = [
+            _outcome(decision_id, result)
+            for (decision_id, _), result in zip(sends, queued, strict=True)
+        ]
+        raw.run_many(
+            _RECORD,
+            [
+                (outcome.state, outcome.message_id, outcome.error, decision_id)
+                for (decision_id, _), outcome in zip(sends, outcomes, strict=True)
+            ],
+        )
 
     # -- anything else: claim, send with a stable key, record ---------------------------------
 
@@ -190,6 +212,13 @@ class OutboxRelay:
             body=row.body,
             subject=row.subject,
         )
+
+
+def _outcome(decision_id: int, queued: Message | ToolError) -> _Outcome:
+    if isinstance(queued, ToolError):
+        _log_refusal(decision_id, queued)
+        return _Outcome("failed", None, queued.message)
+    return _Outcome("dispatched", queued.id, None)
 
 
 def _record(connection: Connection, outcomes: dict[int, _Outcome]) -> None:

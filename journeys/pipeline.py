@@ -54,6 +54,7 @@ from memory.db import Database
 from memory.schema import Consent, Customer
 from memory.vocabulary import Channel, Purpose
 from tools.factory import Toolbox, build_toolbox
+from tools.messaging.embedded import Outgoing
 
 logger = logging.getLogger("cerebro.journeys")
 
@@ -155,6 +156,8 @@ class Unit:
         """Decisions taken in this transaction, in order."""
         self._dispatches: list[int] = []
         """Ids of the `send` decisions whose outbox rows this transaction wrote."""
+        self._inline: list[tuple[int, Outgoing]] = []
+        """`send` decisions whose messages the embedded messaging queues in this transaction."""
         self._emitted: list[Event] = []
 
     def profile(self, profile_id: str) -> Profile | None:
@@ -192,10 +195,18 @@ class EventContext(Unit):
     def __init__(
         self, unit: Unit, event_id: int, profile: Profile, merged: tuple[str, ...]
     ) -> None:
-        super().__init__(unit.pipeline, unit.session, unit.now)
-        self.decisions, self._dispatches, self._emitted = (
+        # The same transaction: share the unit's connection, cursor and lists (no new ones).
+        self.pipeline, self.session, self.connection, self.raw, self.now = (
+            unit.pipeline,
+            unit.session,
+            unit.connection,
+            unit.raw,
+            unit.now,
+        )
+        self.decisions, self._dispatches, self._inline, self._emitted = (
             unit.decisions,
             unit._dispatches,
+            unit._inline,
             unit._emitted,
         )
         self.event_id = event_id
@@ -262,6 +273,7 @@ class Pipeline:
         with self.db.session() as session:
             unit = Unit(self, session, now)
             result = self._ingest(unit, event, source_key or INTERNAL_SOURCE_KEYS[event.source])
+            self._before_commit(unit)
         self._after_commit(unit)
         return result
 
@@ -280,7 +292,12 @@ class Pipeline:
         with self.db.session() as session:
             unit = Unit(self, session, now)
             for index, event in enumerate(events):
-                marks = len(unit.decisions), len(unit._dispatches), len(unit._emitted)
+                marks = (
+                    len(unit.decisions),
+                    len(unit._dispatches),
+                    len(unit._emitted),
+                    len(unit._inline),
+                )
                 key = (
                     source_keys[index]
                     if source_keys is not None
@@ -298,7 +315,9 @@ class Pipeline:
                     del unit.decisions[marks[0] :]
                     del unit._dispatches[marks[1] :]
                     del unit._emitted[marks[2] :]
+                    del unit._inline[marks[3] :]
                     results.append(IngestResult(event.message_id, "failed"))
+            self._before_commit(unit)
         self._after_commit(unit)
         return results
 
@@ -352,6 +371,7 @@ class Pipeline:
         with self.db.session() as session:
             unit = Unit(self, session, now)
             yield unit
+            self._before_commit(unit)
         self._after_commit(unit)
 
     def _decide(
@@ -368,7 +388,21 @@ class Pipeline:
         recipient = self._recipient(unit.raw, profile, unit.now)
         ruling = evaluate(self.policy, request, recipient, unit.now)
         decision = self._log(unit.raw, request, ruling, unit.now, event_id, replaces)
-        if ruling.outcome == "send":
+        if ruling.outcome == "send" and self.outbox.inline:
+            assert ruling.candidate is not None and ruling.channel is not None
+            unit._inline.append(
+                (
+                    decision.id,
+                    Outgoing(
+                        request.customer_id,
+                        ruling.channel,
+                        ruling.candidate.purpose,
+                        ruling.candidate.body,
+                        ruling.candidate.subject,
+                    ),
+                )
+            )
+        elif ruling.outcome == "send":
             assert ruling.candidate is not None and ruling.channel is not None
             unit.raw.run(
                 _INSERT_OUTBOX,
@@ -460,6 +494,12 @@ class Pipeline:
             event_id=event_id,
             replaces=replaces,
         )
+
+    def _before_commit(self, unit: Unit) -> None:
+        """Queue the messages of the transaction's sends in it, when the messaging is embedded
+        on this database: the decisions and their messages commit together, or neither does."""
+        if unit._inline:
+            self.outbox.queue_in(unit.session, unit.raw, unit._inline, unit.now)
 
     def _after_commit(self, unit: Unit) -> None:
         if unit._dispatches:

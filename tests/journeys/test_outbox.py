@@ -8,14 +8,15 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
+from journeys.events import Event
 from journeys.outbox import RETRY_DELAYS
-from journeys.pipeline import Pipeline
-from journeys.schema import OutboxRecord
+from journeys.pipeline import EventContext, Pipeline
+from journeys.schema import DecisionRecord, EventRecord, OutboxRecord
 from memory.db import Database
 from memory.vocabulary import Channel, Purpose
 from tests.journeys.conftest import MARIA, NOON
@@ -47,38 +48,95 @@ def left_in_outbox(db: Database) -> list[OutboxRecord]:
 
 
 class CrashingEmbedded(EmbeddedMessaging):
-    """Dies while handing a message over: before queueing it, or after (before the commit)."""
+    """Dies while queueing messages: before writing them, or after (before the commit)."""
 
-    def __init__(self, db: Database, clock: FixedClock, *, after_queueing: bool) -> None:
+    def __init__(self, db: Database, clock: FixedClock, *, after_writing: bool) -> None:
         super().__init__(db, clock)
-        self.after_queueing = after_queueing
+        self.after_writing = after_writing
 
     def queue_many(
         self, session: Session, drafts: Sequence[Outgoing], now: datetime
     ) -> list[Message | ToolError]:
-        if not self.after_queueing:
-            raise SimulatedCrash
-        super().queue_many(session, drafts, now)
-        session.flush()  # the message rows are written, the transaction not committed
+        if self.after_writing:
+            super().queue_many(session, drafts, now)
+            session.flush()  # the message rows are written, the transaction not committed
         raise SimulatedCrash
 
 
-@pytest.mark.parametrize("after_queueing", [False, True], ids=["before-queueing", "mid-hand-off"])
-def test_a_crash_after_the_commit_is_delivered_once_by_the_next_process(
-    seeded: Database, clock: FixedClock, after_queueing: bool
-) -> None:
-    crashing = pipeline_with(
-        seeded, clock, CrashingEmbedded(seeded, clock, after_queueing=after_queueing)
+class AskToSend:
+    """A handler deciding on a message for every event."""
+
+    def handle(self, event: Event, context: EventContext) -> None:
+        context.decide(request(MARIA, PROMO))
+
+
+def promo_event() -> Event:
+    return Event(
+        type="track",
+        message_id="evt-1",
+        source="api",
+        timestamp=NOON,
+        received_at=NOON,
+        user_id=MARIA,
+        name="Promo Asked",
     )
+
+
+def count(db: Database, model: type[EventRecord] | type[DecisionRecord]) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize("after_writing", [False, True], ids=["before-writing", "after-writing"])
+def test_embedded_messages_commit_with_their_decisions_or_not_at_all(
+    seeded: Database, clock: FixedClock, after_writing: bool
+) -> None:
+    """With the embedded messaging on the same database there is no gap between the commit and
+    the hand-off: a crash while queueing leaves nothing (event, decision or message), and the
+    client's retry of the same message decides and sends once."""
+    crashing = pipeline_with(
+        seeded, clock, CrashingEmbedded(seeded, clock, after_writing=after_writing)
+    )
+    crashing.add_handler(AskToSend())
+    with pytest.raises(SimulatedCrash):
+        crashing.ingest(promo_event(), "wk:test")
+    assert (count(seeded, EventRecord), count(seeded, DecisionRecord)) == (0, 0)
+    assert outbox(seeded, MARIA) == []
+
+    restarted = pipeline_with(seeded, clock, EmbeddedMessaging(seeded, clock))
+    restarted.add_handler(AskToSend())
+    [decision] = restarted.ingest(promo_event(), "wk:test").decisions
+    assert restarted.ingest(promo_event(), "wk:test").status == "duplicate"
+    row = logged(seeded, decision.id)
+    assert row.state == "dispatched" and row.message_id is not None
+    assert outbox(seeded, MARIA) == [("whatsapp", "marketing", PROMO.body)]
+    assert left_in_outbox(seeded) == []
+
+
+class CrashingGateway:
+    """A messaging adapter (not on this database) whose process dies as it is called."""
+
+    def send(self, customer_id: str, **_message: object) -> Message:
+        raise SimulatedCrash
+
+
+def test_a_crash_between_the_commit_and_the_hand_off_is_delivered_once_later(
+    seeded: Database, clock: FixedClock
+) -> None:
+    crashing = pipeline_with(seeded, clock, CrashingGateway())  # type: ignore[arg-type]
     with pytest.raises(SimulatedCrash):
         crashing.decide(request(MARIA, PROMO))
     [kept] = left_in_outbox(seeded)
     decision = logged(seeded, kept.decision_id)
     assert (decision.outcome, decision.state, decision.message_id) == ("send", "pending", None)
     assert (kept.channel, kept.purpose, kept.body) == ("whatsapp", "marketing", PROMO.body)
-    assert outbox(seeded, MARIA) == []  # the hand-off never happened (or was rolled back)
+    assert outbox(seeded, MARIA) == []
 
+    # The next process (here with the embedded messaging) delivers it once the first attempt's
+    # claim has run out (it may have reached the gateway: the retry carries the same key).
     restarted = pipeline_with(seeded, clock, EmbeddedMessaging(seeded, clock))
+    assert restarted.run_due() == 0
+    clock.set(clock.now() + RETRY_DELAYS[0])
     assert restarted.run_due() == 1
     assert outbox(seeded, MARIA) == [("whatsapp", "marketing", PROMO.body)]
     delivered = logged(seeded, kept.decision_id)

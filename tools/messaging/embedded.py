@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,34 @@ from tools.errors import ConflictError, NotFoundError, RuleViolationError, ToolE
 from tools.store import require_customer
 
 NEEDS_CONSENT = frozenset({"marketing", "sales"})
+
+# Built once: constructing a statement costs more than running it on these machines.
+_RECIPIENTS = (
+    select(
+        Customer.id,
+        Customer.email,
+        Customer.phone,
+        Consent.channel,
+        Consent.purpose,
+        Consent.granted,
+        Consent.updated_at,
+    )
+    .select_from(Customer)
+    .outerjoin(Consent, Consent.customer_id == Customer.id)
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+)
+"""Each customer with each of their consents (one row with empty consent columns if none)."""
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+_COUNTER = {
+    name: upsert(IdCounter)
+    .values(prefix=bindparam("prefix"), next_value=bindparam("count"))
+    .on_conflict_do_update(
+        index_elements=[IdCounter.prefix],
+        set_={"next_value": IdCounter.next_value + bindparam("count")},
+    )
+    .returning(IdCounter.next_value)
+    for name, upsert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 class EmbeddedMessaging:
@@ -62,25 +90,14 @@ class EmbeddedMessaging:
         outcomes: list[ToolError | int] = []
         """Per draft: why it was refused, or its index in `checked`."""
         checked: list[tuple[t.NewMessage, str, str]] = []
-        ids = {draft.customer_id for draft in drafts}
-        customers = {
-            row.id: row
-            for row in session.execute(
-                select(Customer.id, Customer.email, Customer.phone).where(Customer.id.in_(ids))
-            )
-        }
-        consents = {
-            (row.customer_id, row.channel, row.purpose): row
-            for row in session.execute(
-                select(
-                    Consent.customer_id,
-                    Consent.channel,
-                    Consent.purpose,
-                    Consent.granted,
-                    Consent.updated_at,
-                ).where(Consent.customer_id.in_(ids))
-            )
-        }
+        connection = session.connection()
+        ids = {"ids": sorted({draft.customer_id for draft in drafts})}
+        customers: dict[str, Any] = {}
+        consents: dict[tuple[str, str, str], Any] = {}
+        for row in connection.execute(_RECIPIENTS, ids):
+            customers[row.id] = row
+            if row.channel is not None:
+                consents[(row.id, row.channel, row.purpose)] = row
         for draft in drafts:
             try:
                 message = t.NewMessage.parse(
@@ -120,7 +137,7 @@ class EmbeddedMessaging:
             )
         ]
         if rows:
-            session.execute(insert(Message), rows)
+            connection.execute(_INSERT_MESSAGE, rows)
         queued = [t.Message.model_validate(row) for row in rows]
         return [queued[item] if isinstance(item, int) else item for item in outcomes]
 
@@ -188,17 +205,10 @@ def _next_ids(session: Session, prefix: str, count: int, width: int = 6) -> list
     uses (so ids from both never collide)."""
     if count == 0:
         return []
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        upsert(IdCounter)
-        .values(prefix=prefix, next_value=count)
-        .on_conflict_do_update(
-            index_elements=[IdCounter.prefix], set_={"next_value": IdCounter.next_value + count}
-        )
-        .returning(IdCounter.next_value)
+    statement = _COUNTER[session.get_bind().dialect.name]
+    last = int(
+        session.connection().execute(statement, {"prefix": prefix, "count": count}).scalar_one()
     )
-    last = int(session.execute(statement).scalar_one())
     return [f"{prefix}-{value:0{width}d}" for value in range(last - count + 1, last + 1)]
 
 
