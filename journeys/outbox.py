@@ -1,20 +1,19 @@
-"""The transactional outbox of `send` decisions and the relay that hands its messages to the
-messaging system, so that a message is neither lost nor sent twice whatever crashes when.
+"""Handing the messages of `send` decisions to the messaging system so that none is lost or
+sent twice, whatever crashes when.
 
-The decision's transaction writes an `outbox` row next to the decision (`pending`). After the
-commit the pipeline asks the relay to deliver it at once; whatever that misses (the process died
-between the commit and the hand-off, the messaging service was down) the relay delivers on the
-next tick of due work, retrying with backoff.
-
-- **Embedded messaging** (the `messages` table on the same database): one transaction claims the
-  row (`FOR UPDATE SKIP LOCKED` on PostgreSQL), queues the message, marks the decision
-  `dispatched` and deletes the row. It commits all of that or none of it: exactly once.
-- **Any other messaging** (a company's service over HTTP): the row is claimed by moving its
-  `next_attempt_at` past the next retry delay (a lease: a relay that dies mid-send is retried
-  after it), then sent with an `Idempotency-Key` derived from the decision, the same on every
-  attempt in every process, so a service that honours the tools contract queues it once; the
-  outcome is recorded afterwards. A `unavailable` error is retried (`RETRY_DELAYS`), any other
-  refusal marks the decision `failed` at once.
+- **Embedded messaging on the same database** (`OutboxRelay.inline`): the decision's own
+  transaction queues its message (`queue_in`, called by the pipeline before the commit) and
+  records the outcome on the decision: both commit together, or neither does.
+- **Any other messaging** (a company's service over HTTP): the decision's transaction writes an
+  `outbox` row next to the decision (`pending`). After the commit the pipeline asks the relay to
+  deliver it; the relay claims rows by moving their `next_attempt_at` past the next retry delay
+  (a lease: a relay that dies mid-send is retried after it), sends each with an
+  `Idempotency-Key` derived from the decision, the same on every attempt in every process (a
+  service that honours the tools contract queues it once), then records the outcome and deletes
+  the row. Whatever was not handed off is delivered on a later tick of due work. An
+  `unavailable` error is retried (`RETRY_DELAYS`); any other refusal fails the decision at once.
+  Rows left behind are also delivered by a process whose messaging is embedded (in one
+  transaction with the record).
 """
 
 from __future__ import annotations
