@@ -5,6 +5,7 @@ through the bus."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -340,3 +341,53 @@ def test_a_worker_without_redis_is_a_clear_cli_error(tmp_path: Path) -> None:
     result = subprocess.run([CEREBRO, "worker"], env=env, capture_output=True, text=True)
     assert result.returncode == 1
     assert "CEREBRO_REDIS_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+class RejectsNumberThree:
+    """A handler that fails on one event (say, a bug a journey hits)."""
+
+    def handle(self, event: Event, context: EventContext) -> None:
+        if event.properties.get("n") == 3:
+            raise RuntimeError("cannot handle this one")
+
+
+def test_an_event_that_fails_goes_to_the_dead_letters_and_the_rest_goes_on(
+    pg: Database, bus: EventBus
+) -> None:
+    bus.publish([event(MARIA, n) for n in range(6)], SOURCE_KEY)
+    consumer = worker(pg, bus, "w1")
+    consumer.pipeline.add_handler(RejectsNumberThree())
+    consumer.step()
+    assert consumer.processed == 6
+    assert stored_order(pg)[MARIA] == [0, 1, 2, 4, 5]
+    [(_, fields)] = cast(list[Any], bus.client.xrange(f"{bus.prefix}:events:dead"))
+    assert json.loads(fields[b"event"])["message_id"] == f"{MARIA}-3"
+    assert b"rolled back" in fields[b"error"]
+    assert all(bus.pending(p) == 0 for p in range(PARTITIONS))
+
+
+class DatabaseDown(Exception):
+    pass
+
+
+def test_when_the_database_fails_nothing_is_acknowledged_and_order_is_kept(
+    pg: Database, bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus.publish([event(MARIA, n) for n in range(3)], SOURCE_KEY)
+    consumer = worker(pg, bus, "w1")
+    real = consumer.pipeline.ingest_batch
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        raise DatabaseDown
+
+    monkeypatch.setattr(consumer.pipeline, "ingest_batch", down)
+    consumer.step()
+    assert consumer.processed == 0
+    assert sum(bus.pending(p) for p in range(PARTITIONS)) == 3  # read, kept for a retry
+    bus.publish([event(MARIA, n) for n in range(3, 5)], SOURCE_KEY)
+    monkeypatch.setattr(consumer.pipeline, "ingest_batch", real)
+    consumer.step()  # the pending ones first, then what came after
+    consumer.step()
+    assert consumer.processed == 5
+    assert stored_order(pg)[MARIA] == [0, 1, 2, 3, 4]
+    assert all(bus.pending(p) == 0 for p in range(PARTITIONS))
