@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from random import Random
 
 import numpy as np
 import pytest
@@ -22,6 +23,9 @@ from agent.nlu import (
     parse,
 )
 from agent.nlu.evaluation import evaluate, load_labelled
+from agent.nlu.items import item_kinds
+from memory.demo.catalogue import build_catalogue
+from memory.demo.ids import Ids
 
 HELD_OUT = Path(__file__).parent / "data" / "nlu_heldout.yaml"
 
@@ -74,6 +78,12 @@ INTENT_CASES = [
     ("es", "no, mejor no", "deny"),
     ("en", "it's 100042", "provide_info"),
     ("es", "mi correo es ana.garcia@example.com", "provide_info"),
+    # A product named without "order" or "package" is still about the store.
+    ("en", "where are my wireless earbuds?", "order_status"),
+    ("es", "¿dónde anda mi mochila?", "order_status"),
+    # A safety hazard is damage, whatever words describe it.
+    ("en", "my earbuds case exploded while charging", "report_damaged"),
+    ("es", "el reloj se calentó tanto que me quemó la muñeca", "report_damaged"),
 ]
 
 
@@ -107,6 +117,21 @@ def test_unrelated_requests_are_out_of_scope(parser: Parser, text: str, language
     understanding = parser.parse(text, language)
     assert understanding.out_of_scope
     assert understanding.intent == "out_of_scope"
+
+
+def test_items_are_named_in_either_language_singular_or_plural() -> None:
+    candle, lamp = item_kinds("Scented Soy Candle"), item_kinds("Ceramic Table Lamp")
+    assert item_kinds("las velas") == item_kinds("una vela") == candle
+    assert item_kinds("las lámparas") == item_kinds("the lamps") == lamp
+    assert not candle & lamp
+    assert item_kinds("los pantalones") & item_kinds("Slim Fit Jeans")
+    assert not item_kinds("what's the weather like today")
+
+
+def test_every_catalogue_product_has_a_word_in_the_item_vocabulary() -> None:
+    catalogue = build_catalogue(Random(0), Ids())
+    unnamed = [row["name"] for row in catalogue.products if not item_kinds(str(row["name"]))]
+    assert unnamed == []
 
 
 def test_the_language_is_detected_when_not_given(parser: Parser) -> None:

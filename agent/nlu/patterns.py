@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from agent.nlu.items import item_kinds
 from agent.nlu.types import Intent
 from cerebro.text import fold
 
@@ -78,9 +79,13 @@ PATTERNS: Mapping[Intent, re.Pattern[str]] = {
     "report_damaged": _any(
         r"\b(?:damaged?|damged|broken|broke|cracked|crack|shattered|smashed|defective|faulty"
         r"|ruined|scratch\w*|torn|ripped|dented|leaked|in pieces|bad condition|hole)\b",
+        r"\b(?:smok(?:e|ed|ing)|caught fire|on fire|burn(?:ed|t|ing)|sparks?|sparking|overheat\w*"
+        r"|melt(?:ed|ing)|electric shock|explod\w*)\b",
         r"\b(?:roto|rota|rotos|rotas|danad\w*|defectuos\w*|estropead\w*|rajad\w*|quebrad\w*"
         r"|rayad\w*|rayon\w*|abollad\w*|desgarrad\w*|rasgad\w*|en pedazos|mal estado|no funciona"
         r"|grieta|agujero|fallas?|anicos)\b",
+        r"\b(?:(?:echa|echo|sale|salio|solto) humo|fuego|quemad[oa]|me queme|me quemo|chispas?"
+        r"|sobrecalent\w*|derriti\w*|descarga electrica|explot\w*)\b",
     ),
     "report_late": _any(
         r"\b(?:late|delayed|overdue|never (?:arrived|came|showed)"
@@ -184,5 +189,6 @@ def pattern_hits(text: str) -> frozenset[Intent]:
 
 
 def has_domain_words(text: str) -> bool:
-    """Whether `text` uses any word of the retail-support domain, in English or Spanish."""
-    return DOMAIN.search(fold(text)) is not None
+    """Whether `text` uses any word of the retail-support domain, in English or Spanish, a
+    product's name included ("where is my smartwatch?")."""
+    return DOMAIN.search(fold(text)) is not None or bool(item_kinds(text))

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.nlu.items import item_kinds, word_forms
 from agent.sentiment.language import marker_words
 from cerebro.text import fold
 from tools.types import OrderLine
@@ -205,18 +206,21 @@ def chosen_items(text: str, lines: Sequence[OrderLine], quantity: str | None) ->
     return chosen
 
 
-def _stem(word: str) -> str:
-    return word.rstrip("s")
-
-
 def _product_words(folded_text: str) -> set[str]:
+    """The uncommon words of a folded text, each with and without a plural ending."""
     common = marker_words("en") | marker_words("es")
-    return {_stem(w) for w in re.findall(r"[^\W\d_]{3,}", folded_text) if w not in common}
+    words = re.findall(r"[^\W\d_]{3,}", folded_text)
+    return {form for word in words if word not in common for form in word_forms(word)}
 
 
 def _mentions(folded_text: str, line: OrderLine) -> bool:
-    """Whether the text names the product: one of its words (not a common word)."""
-    return bool(_product_words(folded_text) & _product_words(fold(line.product_name)))
+    """Whether the text names the product: one of its words (not a common word, singular or
+    plural), or a word for the same kind of thing in either language (the catalogue's names are
+    English: "las velas" names the "Scented Soy Candle")."""
+    name = fold(line.product_name)
+    return bool(_product_words(folded_text) & _product_words(name)) or bool(
+        item_kinds(folded_text) & item_kinds(name)
+    )
 
 
 ContactField = str

@@ -232,6 +232,16 @@ def test_return_and_refund_status_es(world: World) -> None:
     assert "Pedido ORD-100003" in reply(status) and "en trámite" in reply(status)
 
 
+def test_a_spanish_customer_picks_an_item_by_its_spanish_name(world: World) -> None:
+    chat = world.chat()
+    chat.say("Hola, quiero devolver algo porque no me convence el color")
+    asked = chat.say(EMAILS[MARIA])
+    assert "Ceramic Table Lamp" in reply(asked) and "Scented Soy Candle" in reply(asked)
+    proposal = chat.say("solo las lámparas")
+    assert "Ceramic Table Lamp" in reply(proposal) and "Scented Soy Candle" not in reply(proposal)
+    assert "¿Sigo adelante?" in reply(proposal)
+
+
 def test_refund_status_only_en(world: World) -> None:
     chat = world.chat()
     chat.say("Where is my refund?")
@@ -295,6 +305,15 @@ def test_a_safety_problem_opens_a_critical_ticket(world: World) -> None:
     proposal = chat.say("La lámpara que me llegó echa humo y me he quemado la mano al tocarla")
     assert "prioridad crítica" in reply(proposal)
     chat.say("sí, ábrelo")
+    (opened,) = [t for t in tickets(world, MARIA) if t.order_id == "ORD-100003"]
+    assert opened.severity == "critical"
+
+
+def test_a_safety_problem_told_in_english_opens_a_critical_ticket(world: World) -> None:
+    chat = world.chat(customer=world.session_customer(MARIA))
+    proposal = chat.say("The table lamp gave off sparks and scorched my fingers")
+    assert "critical priority" in reply(proposal) and proposal.state["mode"] == "ai"
+    chat.say("yes")
     (opened,) = [t for t in tickets(world, MARIA) if t.order_id == "ORD-100003"]
     assert opened.severity == "critical"
 
