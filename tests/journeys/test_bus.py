@@ -52,6 +52,7 @@ from tests.journeys.test_scenarios import EXAMPLES, HOUR, START, Cerebro
 from tests.journeys.test_served_restart import Served
 from tests.services import REDIS_URL, postgres_schema, require_service
 from tests.test_serve import CEREBRO
+from tests.web import free_port
 from tools.factory import build_toolbox
 from tools.reference_server import create_reference_app
 
@@ -391,3 +392,38 @@ def test_when_the_database_fails_nothing_is_acknowledged_and_order_is_kept(
     assert consumer.processed == 5
     assert stored_order(pg)[MARIA] == [0, 1, 2, 3, 4]
     assert all(bus.pending(p) == 0 for p in range(PARTITIONS))
+
+
+def test_a_batch_through_the_bus_is_queued_item_by_item(pg: Database, bus: EventBus) -> None:
+    app = create_app(Settings(admin_token=SecretStr(ADMIN_TOKEN)), pg)
+    app.state.engine_settings = engine_settings()
+    app.state.bus = bus
+    items = [
+        {"type": "track", "userId": MARIA, "event": "Step", "properties": {"n": 0}},
+        {"type": "track", "userId": MARIA},
+        {"type": "track", "userId": OLIVIA, "event": "Step", "properties": {"n": 0}},
+    ]
+    with TestClient(app) as api:
+        response = api.post("/v1/batch", json={"batch": items}, auth=(WRITE_KEY, ""))
+    assert response.status_code == 202, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["queued", "invalid", "queued"]
+    assert results[1]["errors"][0]["field"] == "batch[1].event"
+    consumer = worker(pg, bus, "w1")
+    consumer.step()
+    assert consumer.processed == 2
+    assert stored_order(pg) == {MARIA: [0], OLIVIA: [0]}
+
+
+def test_with_redis_down_ingestion_is_a_503_and_nothing_is_accepted(pg: Database) -> None:
+    app = create_app(Settings(admin_token=SecretStr(ADMIN_TOKEN)), pg)
+    app.state.engine_settings = engine_settings()
+    app.state.bus = EventBus(redis.Redis(port=free_port(), socket_connect_timeout=1), 4)
+    with TestClient(app) as api:
+        response = api.post(
+            "/v1/track", json={"userId": MARIA, "event": "Step"}, auth=(WRITE_KEY, "")
+        )
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/bus-unavailable"
+    assert "nothing was accepted" in response.json()["detail"]
+    assert stored_order(pg) == {}
