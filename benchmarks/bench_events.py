@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -255,6 +256,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     console = Console()
+    load_at_start = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="cerebro-bench-events-") as folder:
         template = Path(folder) / "template.db"
@@ -315,6 +317,12 @@ def main() -> None:
         )
     console.print(result)
     console.print("Goal: 10,000 events/s and p99 under 5 ms (docs/journeys.md, section Speed).")
+    console.print(
+        "Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}; at the end: "
+        "{:.2f} {:.2f} {:.2f} (the machine is shared: other work slows every row).".format(
+            *load_at_start, *os.getloadavg()
+        )
+    )
     console.print(f"CPU time of this process: {time.process_time():.1f} s.")
 
 
