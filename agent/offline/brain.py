@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from agent.brain import EscalationRequest, Outcome, TurnRequest, Understanding
 from agent.customer_tools import CustomerTools, IdentityLockedError
 from agent.nlu import Parser, extract_entities
-from agent.offline.extract import address_in, contact_field, name_in, wants_contact_change
+from agent.offline.extract import (
+    address_in,
+    contact_field,
+    name_in,
+    names_a_product,
+    names_line,
+    wants_contact_change,
+)
 from agent.offline.flows import (
     DESCRIPTION_MIN_WORDS,
     FINISHERS,
@@ -47,6 +54,8 @@ INTERJECTIONS = frozenset({"knowledge_question", "greeting", "out_of_scope"})
 """Intents answered in the middle of a flow without leaving it."""
 MEMORY_TAG = "offline"
 NOT_UNDERSTOOD = 0.3
+PRODUCT_SEARCH_ORDERS = 5
+"""How many orders are opened, at most, to find the one holding a product the customer names."""
 """The confidence given to a mid-flow message the NLU reads as out of scope."""
 
 
@@ -317,6 +326,9 @@ class _Turn:
                     say("orders.not_found", order_id=wanted, orders=recent), awaiting="order_id"
                 )
         orders = ctx.tools.orders(10)
+        named = self._order_holding_named_product(orders, groups)
+        if named is not None:
+            return named
         now = ctx.clock.now()
         for group in groups:
             candidates = [order for order in orders if order.status in group]
@@ -330,6 +342,25 @@ class _Turn:
                 listed = say.order_list(candidates[:5])
                 return Step(say("orders.ask", orders=listed), awaiting="order_id")
         return Step(say(no_candidate or "orders.ask_none"))
+
+    def _order_holding_named_product(
+        self, orders: list[t.OrderSummary], groups: tuple[tuple[str, ...], ...]
+    ) -> t.OrderDetails | None:
+        """The order holding the product the message names ("where is my smartwatch?"): the
+        flow's candidates are opened first, then the other recent orders (the flow tells the
+        customer when that order's status rules the request out). None when the message names
+        no product or none of those orders holds it."""
+        ctx = self.ctx
+        if not names_a_product(ctx.text):
+            return None
+        candidates = [o for group in groups for o in orders if o.status in group]
+        others = [o for o in orders if o not in candidates]
+        for summary in (candidates + others)[:PRODUCT_SEARCH_ORDERS]:
+            order = ctx.tools.order(summary.id)
+            if any(names_line(ctx.text, line) for line in order.items):
+                ctx.slots["order_id"] = order.id
+                return order
+        return None
 
     # --- slots -----------------------------------------------------------------------------------
 

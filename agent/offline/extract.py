@@ -213,6 +213,16 @@ def _product_words(folded_text: str) -> set[str]:
     return {form for word in words if word not in common for form in word_forms(word)}
 
 
+def names_a_product(text: str) -> bool:
+    """Whether the message names a kind of product ("where is my smartwatch?", "las velas")."""
+    return bool(item_kinds(text))
+
+
+def names_line(text: str, line: OrderLine) -> bool:
+    """Whether the message names the product of this order line."""
+    return _mentions(fold(text), line)
+
+
 def _mentions(folded_text: str, line: OrderLine) -> bool:
     """Whether the text names the product: one of its words (not a common word, singular or
     plural), or a word for the same kind of thing in either language (the catalogue's names are

@@ -98,6 +98,17 @@ def test_order_status_es_verified_by_name_and_postal_code(world: World) -> None:
     )
 
 
+def test_naming_a_product_picks_the_order_holding_it(world: World) -> None:
+    emily = world.chat(customer=world.session_customer(EMILY))
+    text = reply(emily.say("what happened to the headphones I ordered?"))
+    # The shipped smartwatch order is the usual candidate; the headphones came in another one.
+    assert "ORD-100010" in text and "Noise-Cancelling Headphones" in text
+    assert "ORD-100011" not in text
+    maria = world.chat(customer=world.session_customer(MARIA))
+    text = reply(maria.say("¿Por dónde van mis zapatillas de correr?"))
+    assert "ORD-100004" in text and "Trail Running Shoes" in text and "ORD-100005" not in text
+
+
 # --- cancel a pending order ----------------------------------------------------------------------
 
 
