@@ -84,7 +84,19 @@ INTENT_CASES = [
     # A safety hazard is damage, whatever words describe it.
     ("en", "my earbuds case exploded while charging", "report_damaged"),
     ("es", "el reloj se calentó tanto que me quemó la muñeca", "report_damaged"),
+    # Spain's "vosotros" asks policy questions too.
+    ("es", "¿aceptáis pagos con Bizum?", "knowledge_question"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("just the rug", "en"), ("the two mugs", "en"), ("solo la mochila", "es")],
+)
+def test_naming_only_products_hands_over_a_value(parser: Parser, text: str, language: str) -> None:
+    """The answer to "which items?" must not start another request ("the rug" is no question
+    about where the rug is)."""
+    assert parser.parse(text, language).intent == "provide_info"
 
 
 @pytest.mark.parametrize(("language", "text", "intent"), INTENT_CASES)

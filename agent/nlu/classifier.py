@@ -24,6 +24,7 @@ import numpy as np
 
 from agent.nlu.entities import extract_entities
 from agent.nlu.examples import INTENTS, Example, load_examples
+from agent.nlu.items import item_kinds
 from agent.nlu.patterns import has_domain_words, pattern_hits
 from agent.nlu.types import Entity, Understanding
 from agent.sentiment.embedding import Embedder
@@ -68,6 +69,12 @@ _FILLER_WORDS = """
     por favor y o en ese este
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
+# Words that may surround a product named as an answer ("just the two candles", "solo las velas").
+_ITEM_FILLER_WORDS = """
+    the one ones just only both two three those these them of los las unos unas un una solo
+    dos tres ambos ambas esos esas estos estas
+"""
+_ITEM_FILLER = frozenset(_ITEM_FILLER_WORDS.split())
 _VALUE_KINDS = frozenset({"order_id", "ticket_id", "email", "phone", "postal_code", "person_name"})
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
@@ -87,10 +94,16 @@ def without_values(text: str, entities: Sequence[Entity]) -> str:
 
 
 def only_values(text: str, entities: Sequence[Entity]) -> bool:
-    """Whether `text` is values (ids, emails, phones...) and filler words, nothing else."""
-    if not has_values(entities):
-        return False
-    return all(word in _FILLER for word in _WORD.findall(fold(without_values(text, entities))))
+    """Whether `text` is values (ids, emails, phones...) and filler words, nothing else; or
+    names products and nothing else ("the sofa", "solo las dos velas"), answering "which
+    items?"."""
+    words = _WORD.findall(fold(without_values(text, entities)))
+    if has_values(entities):
+        return all(word in _FILLER for word in words)
+    named = [word for word in words if item_kinds(word)]
+    return bool(named) and all(
+        word in _FILLER or word in _ITEM_FILLER or word.isdigit() or word in named for word in words
+    )
 
 
 def _surface_similarity(vectors: np.ndarray, columns: np.ndarray) -> np.ndarray:

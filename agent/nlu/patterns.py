@@ -115,7 +115,8 @@ PATTERNS: Mapping[Intent, re.Pattern[str]] = {
         r"|do i (?:have|need) to pay|how (?:can|do) i (?:contact|reach|delete|request|get a copy)"
         r"|how do you (?:handle|use|protect))\b",
         r"\b(?:politica|cuanto tarda\w*|cuanto cuesta|cuantos dias|aceptan|formas? de pago"
-        r"|puedo pagar|horario|envio gratis|plazo|hacen envios|tienen envio|que pasa si"
+        r"|puedo pagar|horario|envio gratis|plazo|hac(?:en|eis) envios|tienen envio|enviais"
+        r"|aceptais|que pasa si"
         r"|que hago si|es gratis|como funciona\w*|hasta cuando|tengo que pagar|como (?:contacto"
         r"|borro|pido|solicito)|como (?:tratan|usan|protegen))\b",
     ),
