@@ -81,6 +81,7 @@ INTENT_CASES = [
     # A product named without "order" or "package" is still about the store.
     ("en", "where are my wireless earbuds?", "order_status"),
     ("es", "¿dónde anda mi mochila?", "order_status"),
+    ("en", "has my noise cancelling headset shipped yet?", "order_status"),  # no cancellation
     # A safety hazard is damage, whatever words describe it.
     ("en", "my earbuds case exploded while charging", "report_damaged"),
     ("es", "el reloj se calentó tanto que me quemó la muñeca", "report_damaged"),

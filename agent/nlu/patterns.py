@@ -49,7 +49,8 @@ PATTERNS: Mapping[Intent, re.Pattern[str]] = {
         r"\b(?:transportista|mensajeria|fecha (?:prevista )?de entrega)\b",
         rf"\b(?:muestra\w*|ver|mira\w*|consulta\w*|busca\w*|revisa\w*)\b.*\b{_ORDER_ES}",
     ),
-    "cancel_order": _any(r"\bcanc(?:el|le)\w*", r"\banul\w*"),
+    # Not the "noise-cancelling" of a product's name.
+    "cancel_order": _any(r"(?<!noise[- ])\bcanc(?:el|le)\w*", r"\banul\w*"),
     "change_address": _any(
         r"\b(?:change|update|wrong|new|different|another|modify|fix|correct|typo)\b.*\baddress",
         r"\baddress\b.*\b(?:wrong|change|update|typo|old)\b",
