@@ -260,6 +260,35 @@ def order_status() -> Iterable[Transcript]:
         login=EMILY,
         assertions=[NOTHING],
     )
+    # The product named picks its order, though another one is the usual candidate (in transit).
+    yield conversation(
+        "order-status-en-emily-session-by-product-delivered",
+        "en",
+        ["order_status"],
+        [
+            turn(
+                "Where are my noise-cancelling headphones?",
+                intent="order_status",
+                says=["ORD-100010", "Noise-Cancelling Headphones"],
+            )
+        ],
+        login=EMILY,
+        assertions=[NOTHING, {"type": "reply_not_contains", "text": "ORD-100011"}],
+    )
+    yield conversation(
+        "order-status-es-maria-session-by-product",
+        "es",
+        ["order_status"],
+        [
+            turn(
+                "¿Por dónde vienen mis zapatillas?",
+                intent="order_status",
+                says=["ORD-100004", "Trail Running Shoes"],
+            )
+        ],
+        login=MARIA,
+        assertions=[NOTHING, {"type": "reply_not_contains", "text": "ORD-100005"}],
+    )
     yield conversation(
         "order-status-es-javier-cancelled",
         "es",
@@ -638,6 +667,32 @@ def returns() -> Iterable[Transcript]:
         login=MARIA,
         assertions=[
             {"type": "return_created", "order_id": "ORD-100003", "items": {"ITM-000004": 1}}
+        ],
+    )
+    # Items named in Spanish (the catalogue is English), in the message that starts the return.
+    yield conversation(
+        "return-es-maria-session-by-name",
+        "es",
+        ["return_items"],
+        [
+            turn(
+                "Quiero devolver las velas porque el olor es muy fuerte",
+                intent="return_items",
+                says=["2 x Scented Soy Candle", "¿Sigo adelante?"],
+            ),
+            turn(
+                "sí",
+                intent="affirm",
+                tools=[
+                    call("logistics.return_items", order_id="ORD-100003"),
+                    call("crm.get_profile"),
+                    call("messaging.send", channel="whatsapp"),
+                ],
+            ),
+        ],
+        login=MARIA,
+        assertions=[
+            {"type": "return_created", "order_id": "ORD-100003", "items": {"ITM-000005": 2}}
         ],
     )
     for n, (item, items) in enumerate(
