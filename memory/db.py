@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory.schema import IdCounter
+from memory.wal import SAFETY_PAGES, WalCheckpointer
 
 READ_ONLY_OPTION = "cerebro_read_only"
 """Execution option marking a connection's transactions as reads (see `Database.read_session`)."""
@@ -67,6 +68,12 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalize_url(url)
         self.engine = create_db_engine(self.url, **engine_kwargs)
+        self._checkpoints: WalCheckpointer | None = None
+        """SQLite file: WAL checkpoints on a thread of their own, not in a writer's commit."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            self._checkpoints = WalCheckpointer(str(parsed.database))
+            event.listen(self.engine, "connect", _checkpoint_rarely)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
@@ -81,6 +88,8 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -105,7 +114,14 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.engine.dispose()
+
+
+def _checkpoint_rarely(dbapi_connection: Any, _record: Any) -> None:
+    """A writer checkpoints only past `SAFETY_PAGES`: the `WalCheckpointer` does it sooner."""
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
 
 
 def next_id(session: Session, prefix: str, width: int = 6) -> str:
