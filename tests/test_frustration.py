@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.sentiment import FrustrationSignals, frustration_signals, message_signals
-from agent.sentiment.frustration import trigger_phrases
+from agent.sentiment.frustration import repeats_earlier, trigger_phrases
 
 
 @pytest.mark.parametrize(
@@ -93,6 +93,14 @@ def test_repeated_messages_across_recent_turns() -> None:
     assert signals.repeated_messages == 2  # the two near-copies; short acks do not count
     assert signals.repeated_punctuation == 1
     assert signals.shouted_words == 2  # WHERE, ORDER (two-letter words are not shouting)
+
+
+def test_a_new_message_repeating_an_earlier_one_is_told_apart() -> None:
+    earlier = ["Where is my order?", "Hello?", "ok"]
+    assert repeats_earlier("WHERE IS MY ORDER", earlier)
+    assert not repeats_earlier("Can I return the shoes?", earlier)
+    assert not repeats_earlier("ok", earlier)  # too short to count as a repeat
+    assert not repeats_earlier("Where is my order?", [])
 
 
 def test_signals_add_up_over_the_window() -> None:

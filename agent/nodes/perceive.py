@@ -8,7 +8,7 @@ from typing import Any
 from agent.deps import AgentDeps
 from agent.dialogue import affirmation
 from agent.nodes.common import now_iso
-from agent.sentiment import frustration_signals, message_signals
+from agent.sentiment import message_signals, repeats_earlier
 from agent.state import ConversationState, Perception, SentimentRecord, new_turn, next_offset
 
 RECENT_MESSAGES = 4
@@ -24,11 +24,7 @@ def signals_of(text: str, earlier: list[str]) -> list[str]:
         found.append("shouting")
     if own.repeated_punctuation:
         found.append("repeated_punctuation")
-    window = [*earlier[-RECENT_MESSAGES:], text]
-    if (
-        frustration_signals(window).repeated_messages
-        > frustration_signals(window[:-1]).repeated_messages
-    ):
+    if repeats_earlier(text, earlier[-RECENT_MESSAGES:]):
         found.append("repeated_message")
     return found
 

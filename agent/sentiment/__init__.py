@@ -19,7 +19,12 @@ from agent.sentiment.contract import (
     as_language,
 )
 from agent.sentiment.factory import build_sentiment_analyzer
-from agent.sentiment.frustration import FrustrationSignals, frustration_signals, message_signals
+from agent.sentiment.frustration import (
+    FrustrationSignals,
+    frustration_signals,
+    message_signals,
+    repeats_earlier,
+)
 from agent.sentiment.language import detect_language
 from agent.sentiment.offline import OfflineSentimentAnalyzer
 from agent.sentiment.transformers_analyzer import (
@@ -45,4 +50,5 @@ __all__ = [
     "detect_language",
     "frustration_signals",
     "message_signals",
+    "repeats_earlier",
 ]

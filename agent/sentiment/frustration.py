@@ -138,6 +138,20 @@ def _repeats(messages: Sequence[str]) -> int:
     return repeats
 
 
+def repeats_earlier(text: str, earlier: Sequence[str]) -> bool:
+    """Whether `text` is near-identical to one of the `earlier` messages: what it adds to the
+    `repeated_messages` of `frustration_signals([*earlier, text])`, without recounting those."""
+    current = _comparable(text)
+    if len(current) < REPEAT_MIN_CHARACTERS:
+        return False
+    return any(
+        current == before
+        or difflib.SequenceMatcher(None, current, before).ratio() >= REPEAT_SIMILARITY
+        for before in map(_comparable, earlier)
+        if len(before) >= REPEAT_MIN_CHARACTERS
+    )
+
+
 def _unique(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
