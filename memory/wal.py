@@ -18,6 +18,7 @@ never corrupts the database.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 
@@ -34,16 +35,15 @@ class WalCheckpointer:
     def __init__(self, path: str, interval: float = 0.2) -> None:
         self.path = path
         self.interval = interval
-        self.checkpoints = 0
-        """Checkpoints run so far (for tests and diagnostics)."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
 
     def committed(self) -> None:
         """A writer committed: make sure a checkpoint follows within `interval`."""
-        if self._thread is None:
+        if self._thread is None or self._pid != os.getpid():
             self._start()
         self._wake.set()
 
@@ -57,6 +57,15 @@ class WalCheckpointer:
             thread.join(timeout=30)
 
     def _start(self) -> None:
+        if self._pid != os.getpid():
+            # A forked child: the parent's thread did not come along, nor may its locks.
+            self._pid = os.getpid()
+            self._wake, self._stop, self._lock = (
+                threading.Event(),
+                threading.Event(),
+                threading.Lock(),
+            )
+            self._thread = None
         with self._lock:
             if self._thread is not None or self._stop.is_set():
                 return
@@ -81,7 +90,6 @@ class WalCheckpointer:
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
         except sqlite3.Error:
             # The writers' own automatic checkpoint (SAFETY_PAGES) still bounds the WAL.
             logger.warning("background WAL checkpoint failed", exc_info=True)

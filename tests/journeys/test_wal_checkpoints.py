@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -41,6 +42,7 @@ def _write_events(db: Database, count: int, start: int = 0) -> None:
 
 def _events_in_main_file(path: Path, tmp_path: Path) -> int:
     """Events in the database file alone, without its WAL: what a checkpoint copied there."""
+    tmp_path.mkdir(exist_ok=True)
     alone = tmp_path / "alone.db"
     shutil.copy(path, alone)
     connection = sqlite3.connect(alone)
@@ -86,3 +88,27 @@ def test_dispose_stops_the_thread_and_keeps_every_commit(tmp_path: Path) -> None
     db.dispose()
     assert _checkpoint_threads() == running - 1
     assert _events_in_main_file(path, tmp_path) == 20
+
+
+def test_a_forked_process_checkpoints_its_own_commits(tmp_path: Path) -> None:
+    path = tmp_path / "cerebro.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        upgrade(db)
+        _write_events(db, 5)  # the parent's thread is running now
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which reports by its exit code
+            found = 0
+            try:
+                db.engine.dispose(close=False)  # the parent's connections stay the parent's
+                _write_events(db, 5, start=5)
+                deadline = time.monotonic() + 20
+                while found < 10 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    found = _events_in_main_file(path, tmp_path / "child")
+            finally:
+                os._exit(0 if found == 10 else 1)
+        _pid, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        db.dispose()
