@@ -3,6 +3,7 @@ transaction; their decisions go out after the commit; a failure rolls back that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 
@@ -20,13 +21,13 @@ from tests.journeys.conftest import MARIA, NOON, OLIVIA
 PROMO = Candidate(offer_id="promo", purpose="marketing", body="Un 10% para ti")
 
 
-def event(message: dict[str, object]) -> Event:
+def event(message: Mapping[str, object]) -> Event:
     return parse_message(message, received_at=NOON)
 
 
 def count(db: Database, model: type[object]) -> int:
     with db.session() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[arg-type]
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 class CartHandler:

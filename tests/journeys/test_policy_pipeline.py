@@ -17,6 +17,7 @@ from journeys.policy import Candidate, Decision, SendRequest
 from journeys.schema import DecisionRecord
 from memory.db import Database
 from memory.schema import Message
+from memory.vocabulary import Purpose
 from tests.journeys.conftest import JAVIER, MARIA, NOON, OLIVIA
 from tools.errors import RuleViolationError
 from tools.factory import Toolbox, build_toolbox
@@ -186,7 +187,7 @@ def test_every_decision_is_logged_including_those_that_sent_nothing(
 
 
 @pytest.mark.parametrize("purpose", ["marketing", "sales"])
-def test_a_hold_set_by_a_journey_pauses_its_purpose(pipeline: Pipeline, purpose: str) -> None:
+def test_a_hold_set_by_a_journey_pauses_its_purpose(pipeline: Pipeline, purpose: Purpose) -> None:
     candidate = PROMO if purpose == "marketing" else UPSELL
     customer = MARIA if purpose == "marketing" else OLIVIA
     with pipeline.unit() as unit:
