@@ -115,6 +115,8 @@ class EmbeddedMessaging:
         outcomes: list[ToolError | int] = []
         """Per draft: why it was refused, or its index in `checked`."""
         checked: list[tuple[t.NewMessage, str, str]] = []
+        if not drafts:
+            return []  # (and no `IN ()`, which PostgreSQL refuses)
         driver = _Driver(session)
         ids = sorted({draft.customer_id for draft in drafts})
         customers: dict[str, tuple[str, str, str | None]] = {}
