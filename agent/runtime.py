@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,15 +48,6 @@ class AgentRuntime:
         self.parser.classifier.warm_up()
         self.deps.sentiment.analyze("hello")
         self.knowledge.index()
-
-    def warm_up_in_background(self) -> None:
-        threading.Thread(target=self._warm_up_logged, name="agent-warm-up", daemon=True).start()
-
-    def _warm_up_logged(self) -> None:
-        try:
-            self.warm_up()
-        except Exception:
-            log.exception("warming up the assistant failed; it will load on first use")
 
     def close(self) -> None:
         self.stack.close()

@@ -29,8 +29,13 @@ from cerebro.settings import Settings, get_settings
 from memory.db import Database
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """Build the app; `db` lets a caller (a test, an embedding program) share its own database."""
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, start_assistant: bool = False
+) -> FastAPI:
+    """Build the app; `db` lets a caller (a test, an embedding program) share its own database.
+
+    `start_assistant` loads the assistant's models in the background as the app starts (the
+    served process does), instead of on the first chat message."""
     settings = settings or get_settings()
     owns_db = db is None
     database = db or Database(settings.resolved_database_url)
@@ -50,6 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.start_assistant = start_assistant
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     pages.allow_widget_origins(app, settings)

@@ -83,9 +83,15 @@ class EventHub:
                 del self._waiting[conversation_id]
 
 
+AssistantStatus = Literal["not_started", "starting", "ready", "failed"]
+"""Where the process's assistant is: not built yet, loading its models, answering at full speed,
+or failed to warm up (it will try again on the next message)."""
+
+
 class AgentHolder:
     """The process's assistant, built on first use (so an app that never chats never loads the
-    models) unless the app was given one in `app.state.agent` before starting."""
+    models) unless the app was given one in `app.state.agent` before starting, or was created to
+    start it at once (`create_app(start_assistant=True)`, as `cerebro serve` does)."""
 
     def __init__(self, app: FastAPI, hub: EventHub) -> None:
         self._app = app
@@ -94,17 +100,46 @@ class AgentHolder:
         given: AgentRuntime | None = getattr(app.state, "agent", None)
         self._runtime = given
         self._owned = given is None
+        self.status: AssistantStatus = "not_started" if given is None else "ready"
         if given is not None:
             given.service.subscribe(hub.notify)
 
     def get(self) -> AgentRuntime:
         with self._lock:
             if self._runtime is None:
+                self.status = "starting"
                 state = self._app.state
                 self._runtime = build_runtime(state.settings, state.db, SystemClock())
                 self._runtime.service.subscribe(self._hub.notify)
-                self._runtime.warm_up_in_background()
+                threading.Thread(
+                    target=self._warm_up,
+                    args=(self._runtime,),
+                    name="assistant-warm-up",
+                    daemon=True,
+                ).start()
             return self._runtime
+
+    def start_in_background(self) -> None:
+        """Build and warm the assistant now, so the first customer does not wait for the models."""
+        self.status = "starting"
+        threading.Thread(target=self._start, name="assistant-start", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            self.get()
+        except Exception:
+            self.status = "failed"
+            logger.exception("starting the assistant failed; it will try again on first use")
+
+    def _warm_up(self, runtime: AgentRuntime) -> None:
+        """Load the models and index the knowledge base now, not on the first message."""
+        try:
+            runtime.warm_up()
+        except Exception:
+            self.status = "failed"
+            logger.exception("warming up the assistant failed; it will load on first use")
+        else:
+            self.status = "ready"
 
     def close(self) -> None:
         with self._lock:
@@ -119,6 +154,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     holder = AgentHolder(app, hub)
     app.state.agent_holder = holder
     app.state.agent_events = hub
+    if getattr(app.state, "start_assistant", False):
+        holder.start_in_background()
     try:
         yield
     finally:

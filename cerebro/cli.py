@@ -85,7 +85,7 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings, start_assistant=True), host=host, port=port, log_config=None)
 
 
 @app.command("reference-server")

@@ -55,6 +55,8 @@ def test_healthz_and_readyz_report_ok_on_a_migrated_database(
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
     assert ready.json()["database"] == db.dialect
+    # An app built without start_assistant loads the models on the first chat, not before.
+    assert ready.json()["assistant"] == "not_started"
 
 
 def test_readyz_says_what_to_do_when_the_schema_is_missing(tmp_path: Path) -> None:

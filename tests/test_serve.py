@@ -86,3 +86,42 @@ def test_reference_server_serves_the_tools_contract_behind_its_token(tmp_path: P
     finally:
         server.terminate()
         server.communicate(timeout=15)
+
+
+def test_served_process_loads_the_assistant_before_the_first_customer(tmp_path: Path) -> None:
+    """`cerebro serve` warms the assistant as it starts: nobody chats, yet it becomes ready, and
+    the first customer's reply then comes from the loaded models."""
+    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path)}
+    env.pop("CEREBRO_DATABASE_URL", None)
+    subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", server)
+        deadline = time.monotonic() + 300
+        seen = []
+        while time.monotonic() < deadline:
+            seen.append(httpx.get(f"{base}/readyz").json()["assistant"])
+            if seen[-1] in ("ready", "failed"):
+                break
+            time.sleep(0.5)
+        assert seen[-1] == "ready", seen
+        assert set(seen) <= {"starting", "ready"}
+        created = httpx.post(f"{base}/v1/conversations", json={"language": "en"}).json()
+        reply = httpx.post(
+            f"{base}/v1/conversations/{created['id']}/messages",
+            headers={"authorization": f"Bearer {created['token']}"},
+            json={"text": "Where is my order?"},
+            timeout=60,
+        ).json()
+        assert reply["intent"] == "order_status"
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=15)
+    assert b"Traceback" not in stderr
