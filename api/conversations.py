@@ -28,7 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.locks import ConversationBusyError
 from agent.runtime import AgentRuntime, build_runtime
-from agent.service import ConversationNotFoundError, ConversationService, ModeError, TurnResult
+from agent.service import (
+    ConversationNotFoundError,
+    ConversationService,
+    ModeError,
+    TurnResult,
+    session_customer,
+)
 from agent.state import ConversationState, Customer, Turn
 from api.problems import Problem
 from cerebro.clock import SystemClock
@@ -397,14 +403,7 @@ def create_conversation(
             profile = _runtime(request).deps.toolbox.crm.get_profile(body.customer_id)
         except ToolError as error:
             raise tool_problem(error) from None
-        customer = Customer(
-            id=profile.id,
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            tier=profile.tier,
-            language=profile.language,
-            verified_by="session",
-        )
+        customer = session_customer(profile)
     created = service.create(language=body.language, customer=customer)
     state = created.state
     return ConversationCreated(

@@ -30,7 +30,7 @@ from agent.locks import LocalLocks
 from agent.nlu import Parser
 from agent.offline import OfflineBrain
 from agent.runtime import default_sentiment_analyzer, default_understanding, shared_encoder
-from agent.service import ConversationService
+from agent.service import ConversationService, session_customer
 from agent.state import Customer
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
@@ -151,15 +151,7 @@ class Stage:
 
     def session_customer(self, customer_id: str) -> Customer:
         """The customer as a logged-in widget session creates the conversation for them."""
-        profile = self.toolbox.crm.get_profile(customer_id)
-        return Customer(
-            id=profile.id,
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            tier=profile.tier,
-            language=profile.language,
-            verified_by="session",
-        )
+        return session_customer(self.toolbox.crm.get_profile(customer_id))
 
 
 EMBEDDED_ONLY = {"crm_url": None, "logistics_url": None, "messaging_url": None, "routing_url": None}

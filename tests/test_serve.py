@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,8 +29,11 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 3
     raise AssertionError(f"server did not answer {url} within {seconds} s")
 
 
-def test_served_process_answers_probes_and_docs(tmp_path: Path) -> None:
-    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path)}
+@contextmanager
+def served(data_dir: Path) -> Iterator[str]:
+    """`cerebro migrate` then `cerebro serve` on a free port, as a user runs them; yields the
+    base URL and checks, once the server is stopped, that it printed no traceback."""
+    env = {**os.environ, "CEREBRO_DATA_DIR": str(data_dir)}
     env.pop("CEREBRO_DATABASE_URL", None)
     subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
@@ -41,15 +46,20 @@ def test_served_process_answers_probes_and_docs(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", server)
+        yield base
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=15)
+    assert b"Traceback" not in stderr
+
+
+def test_served_process_answers_probes_and_docs(tmp_path: Path) -> None:
+    with served(tmp_path) as base:
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
         assert "swagger" in httpx.get(f"{base}/docs").text.lower()
         assert "Cerebro" in httpx.get(f"{base}/").text
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=15)
     assert (tmp_path / "cerebro.db").exists()
-    assert b"Traceback" not in stderr
 
 
 def test_a_bad_setting_is_a_clear_cli_error(tmp_path: Path) -> None:
@@ -91,19 +101,7 @@ def test_reference_server_serves_the_tools_contract_behind_its_token(tmp_path: P
 def test_served_process_loads_the_assistant_before_the_first_customer(tmp_path: Path) -> None:
     """`cerebro serve` warms the assistant as it starts: nobody chats, yet it becomes ready, and
     the first customer's reply then comes from the loaded models."""
-    env = {**os.environ, "CEREBRO_DATA_DIR": str(tmp_path)}
-    env.pop("CEREBRO_DATABASE_URL", None)
-    subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/healthz", server)
+    with served(tmp_path) as base:
         deadline = time.monotonic() + 300
         seen = []
         while time.monotonic() < deadline:
@@ -121,7 +119,3 @@ def test_served_process_loads_the_assistant_before_the_first_customer(tmp_path: 
             timeout=60,
         ).json()
         assert reply["intent"] == "order_status"
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=15)
-    assert b"Traceback" not in stderr

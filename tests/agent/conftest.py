@@ -18,7 +18,7 @@ from agent.nlu import Parser
 from agent.offline import OfflineBrain
 from agent.runtime import default_sentiment_analyzer, default_understanding, shared_encoder
 from agent.sentiment import SentimentAnalyzer
-from agent.service import ConversationService, TurnResult
+from agent.service import ConversationService, TurnResult, session_customer
 from agent.state import ConversationState, Customer, ToolCallRecord
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
@@ -119,15 +119,7 @@ class World:
         return Chat(self.service, created.conversation_id)
 
     def session_customer(self, customer_id: str) -> Customer:
-        profile = self.toolbox.crm.get_profile(customer_id)
-        return Customer(
-            id=profile.id,
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            tier=profile.tier,
-            language=profile.language,
-            verified_by="session",
-        )
+        return session_customer(self.toolbox.crm.get_profile(customer_id))
 
 
 def make_world(
