@@ -20,10 +20,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The demo loads the seed scenarios' journeys unless CEREBRO_JOURNEYS_DIR says otherwise.
+# The demo loads the seed scenarios' journeys unless CEREBRO_JOURNEYS_DIR says otherwise. Without
+# a CEREBRO_ADMIN_TOKEN it makes a random one for this run and prints it (never logged), so the
+# agent console and the dashboard can be signed in to.
 run: install
 	$(BIN)/cerebro migrate
 	$(BIN)/cerebro seed --if-empty
+	@if [ -z "$${CEREBRO_ADMIN_TOKEN:-}" ]; then \
+		CEREBRO_ADMIN_TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(18))'); \
+		echo "Agent console and dashboard: sign in with the admin token $$CEREBRO_ADMIN_TOKEN"; \
+	else echo "Agent console and dashboard: sign in with your CEREBRO_ADMIN_TOKEN"; fi; \
+	export CEREBRO_ADMIN_TOKEN; \
 	CEREBRO_JOURNEYS_DIR=$${CEREBRO_JOURNEYS_DIR:-journeys/examples} \
 		$(BIN)/cerebro serve --host $(HOST) --port $(PORT)
 
