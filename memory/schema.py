@@ -359,9 +359,10 @@ class Handoff(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(
+    customer_id: Mapped[str | None] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
+    """None for an unverified visitor (a customer can always reach a human)."""
     conversation_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64))

@@ -608,7 +608,8 @@ class Handoff(ToolModel):
     """A conversation waiting for (or passed to) a human agent."""
 
     id: str
-    customer_id: str
+    customer_id: str | None
+    """None for an unverified visitor's handoff (see `tools.routing.RoutingTools`)."""
     conversation_id: str
     status: HandoffStatus
     reason: str

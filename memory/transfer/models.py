@@ -118,7 +118,9 @@ class ConsentRecord(Record):
 
 class HandoffRecord(Record):
     id: Id
-    customer_id: Id
+    customer_id: Id | None = Field(
+        description="The customer handed off; null for an unverified visitor"
+    )
     conversation_id: Annotated[str, _text(64, 1)]
     status: HandoffStatus
     reason: Annotated[str, _text(64)]

@@ -208,3 +208,79 @@ def test_another_customers_handoff_cannot_be_taken_or_closed(routing: RoutingToo
         routing.close_handoff(w.MARIA, w.JAMES_HANDOFF, outcome="resolved")
     [james] = routing.list_handoffs(w.JAMES)
     assert (james.status, james.assigned_agent_id, james.outcome) == ("queued", None, None)
+
+
+VISITOR_SUMMARY = SUMMARY.model_copy(
+    update={
+        "customer_name": "Unverified visitor",
+        "attempts": (
+            AttemptedStep(
+                action="identity not verified",
+                outcome="3 verification attempts matched no customer",
+            ),
+        ),
+        "order_facts": (),
+    }
+)
+
+
+def visitor_request(routing: RoutingTools, conversation_id: str = "conv-visitor-1") -> Handoff:
+    """A visitor who never proved who they are asks for a human."""
+    return routing.request_handoff(
+        None,
+        conversation_id=conversation_id,
+        reason="customer_request",
+        language="en",
+        skills=[],
+        priority=3,
+        summary=VISITOR_SUMMARY,
+    )
+
+
+def test_an_unverified_visitor_reaches_a_human_like_a_customer(
+    routing: RoutingTools, clock: FixedClock
+) -> None:
+    queued = visitor_request(routing)
+    assert (queued.customer_id, queued.conversation_id, queued.status) == (
+        None,
+        "conv-visitor-1",
+        "queued",
+    )
+    assert queued.summary == VISITOR_SUMMARY
+    assert routing.get_handoff(None, queued.id) == queued
+    with expect_error("conflict", "conv-visitor-1", queued.id):
+        visitor_request(routing)
+
+    clock.set(w.NOW + timedelta(minutes=2))
+    taken = routing.assign_handoff(None, queued.id, agent_id=w.ACTIVE_AGENT)
+    assert (taken.status, taken.assigned_agent_id) == ("assigned", w.ACTIVE_AGENT)
+    closed = routing.close_handoff(None, queued.id, outcome="resolved")
+    assert (closed.status, closed.outcome, closed.customer_id) == ("closed", "resolved", None)
+    assert routing.get_handoff(None, queued.id) == closed
+
+
+def test_a_visitors_handoff_is_never_seen_through_a_customers_calls(
+    routing: RoutingTools,
+) -> None:
+    queued = visitor_request(routing)
+    with expect_error("not_found", queued.id):
+        routing.get_handoff(w.MARIA, queued.id)
+    with expect_error("not_found", queued.id):
+        routing.assign_handoff(w.MARIA, queued.id, agent_id=w.ACTIVE_AGENT)
+    with expect_error("not_found", queued.id):
+        routing.close_handoff(w.MARIA, queued.id, outcome="resolved")
+    assert routing.list_handoffs(w.MARIA) == []
+    assert routing.get_handoff(None, queued.id).status == "queued"
+
+
+def test_a_customers_handoff_is_never_seen_through_the_visitor_scope(
+    routing: RoutingTools,
+) -> None:
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.get_handoff(None, w.JAMES_HANDOFF)
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.assign_handoff(None, w.JAMES_HANDOFF, agent_id=w.ACTIVE_AGENT)
+    with expect_error("not_found", w.JAMES_HANDOFF):
+        routing.close_handoff(None, w.JAMES_HANDOFF, outcome="resolved")
+    [james] = routing.list_handoffs(w.JAMES)
+    assert (james.status, james.assigned_agent_id) == ("queued", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from cerebro.clock import Clock
@@ -27,7 +27,7 @@ class EmbeddedRouting:
 
     def request_handoff(
         self,
-        customer_id: str,
+        customer_id: str | None,
         *,
         conversation_id: str,
         reason: str,
@@ -46,10 +46,9 @@ class EmbeddedRouting:
         )
         now = self._clock.now()
         with self._db.session() as session:
-            require_customer(session, customer_id)
             waiting = session.scalars(
                 select(Handoff).where(
-                    Handoff.customer_id == customer_id,
+                    _in_scope(session, customer_id),
                     Handoff.conversation_id == request.conversation_id,
                     Handoff.status.in_(ACTIVE),
                 )
@@ -76,7 +75,7 @@ class EmbeddedRouting:
             session.add(handoff)
             return _handoff(handoff)
 
-    def get_handoff(self, customer_id: str, handoff_id: str) -> t.Handoff:
+    def get_handoff(self, customer_id: str | None, handoff_id: str) -> t.Handoff:
         with self._db.session() as session:
             return _handoff(_customer_handoff(session, customer_id, handoff_id))
 
@@ -90,7 +89,9 @@ class EmbeddedRouting:
             )
             return [_handoff(row) for row in rows]
 
-    def assign_handoff(self, customer_id: str, handoff_id: str, *, agent_id: str) -> t.Handoff:
+    def assign_handoff(
+        self, customer_id: str | None, handoff_id: str, *, agent_id: str
+    ) -> t.Handoff:
         request = t.HandoffAssignment.parse(agent_id=agent_id)
         now = self._clock.now()
         with self._db.session() as session:
@@ -112,7 +113,7 @@ class EmbeddedRouting:
             return _handoff(handoff)
 
     def close_handoff(
-        self, customer_id: str, handoff_id: str, *, outcome: HandoffOutcome
+        self, customer_id: str | None, handoff_id: str, *, outcome: HandoffOutcome
     ) -> t.Handoff:
         request = t.HandoffClosing.parse(outcome=outcome)
         now = self._clock.now()
@@ -127,12 +128,21 @@ class EmbeddedRouting:
             return _handoff(handoff)
 
 
-def _customer_handoff(session: Session, customer_id: str, handoff_id: str) -> Handoff:
-    """The customer's handoff, locked for a change; another customer's is `not_found`."""
+def _in_scope(session: Session, customer_id: str | None) -> ColumnElement[bool]:
+    """The customer's handoffs (`not_found` for an unknown customer), or with None the
+    unverified visitors' ones, which belong to no customer."""
+    if customer_id is None:
+        return Handoff.customer_id.is_(None)
     require_customer(session, customer_id)
+    return Handoff.customer_id == customer_id
+
+
+def _customer_handoff(session: Session, customer_id: str | None, handoff_id: str) -> Handoff:
+    """The customer's (or with None a visitor's) handoff, locked for a change; another
+    customer's is `not_found`."""
     handoff = session.scalars(
         select(Handoff)
-        .where(Handoff.id == handoff_id, Handoff.customer_id == customer_id)
+        .where(Handoff.id == handoff_id, _in_scope(session, customer_id))
         .with_for_update()
     ).one_or_none()
     if handoff is None:

@@ -22,7 +22,7 @@ class HttpRouting:
 
     def request_handoff(
         self,
-        customer_id: str,
+        customer_id: str | None,
         *,
         conversation_id: str,
         reason: str,
@@ -39,34 +39,40 @@ class HttpRouting:
             priority=priority,
             summary=summary,
         )
-        return self._client.call(
-            "POST", path("customers", customer_id, "handoffs"), _HANDOFF, body=request
-        )
+        return self._client.call("POST", _handoffs(customer_id), _HANDOFF, body=request)
 
-    def get_handoff(self, customer_id: str, handoff_id: str) -> t.Handoff:
-        return self._client.call(
-            "GET", path("customers", customer_id, "handoffs", handoff_id), _HANDOFF
-        )
+    def get_handoff(self, customer_id: str | None, handoff_id: str) -> t.Handoff:
+        return self._client.call("GET", _handoffs(customer_id, handoff_id), _HANDOFF)
 
     def list_handoffs(self, customer_id: str) -> list[t.Handoff]:
         return self._client.call("GET", path("customers", customer_id, "handoffs"), _HANDOFFS)
 
-    def assign_handoff(self, customer_id: str, handoff_id: str, *, agent_id: str) -> t.Handoff:
+    def assign_handoff(
+        self, customer_id: str | None, handoff_id: str, *, agent_id: str
+    ) -> t.Handoff:
         request = t.HandoffAssignment.parse(agent_id=agent_id)
         return self._client.call(
             "POST",
-            path("customers", customer_id, "handoffs", handoff_id, "assign"),
+            _handoffs(customer_id, handoff_id, "assign"),
             _HANDOFF,
             body=request,
         )
 
     def close_handoff(
-        self, customer_id: str, handoff_id: str, *, outcome: HandoffOutcome
+        self, customer_id: str | None, handoff_id: str, *, outcome: HandoffOutcome
     ) -> t.Handoff:
         request = t.HandoffClosing.parse(outcome=outcome)
         return self._client.call(
             "POST",
-            path("customers", customer_id, "handoffs", handoff_id, "close"),
+            _handoffs(customer_id, handoff_id, "close"),
             _HANDOFF,
             body=request,
         )
+
+
+def _handoffs(customer_id: str | None, *rest: str) -> str:
+    """A customer's handoffs live under the customer; an unverified visitor's under
+    `/visitor-handoffs`, which no customer path reaches."""
+    if customer_id is None:
+        return path("visitor-handoffs", *rest)
+    return path("customers", customer_id, "handoffs", *rest)

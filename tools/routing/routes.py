@@ -1,4 +1,9 @@
-"""The human-routing section of the HTTP contract, served from any `RoutingTools`."""
+"""The human-routing section of the HTTP contract, served from any `RoutingTools`.
+
+A customer's handoffs live under `/customers/{customer_id}/handoffs`; an unverified visitor's
+(`customer_id=None` in the protocol) under `/visitor-handoffs`, with the same operations but no
+listing.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,7 @@ from tools.routing.protocol import RoutingTools
 def routing_router(routing: RoutingTools) -> APIRouter:
     router = APIRouter(tags=["routing"], responses=PROBLEM_RESPONSES)
 
-    @router.post("/customers/{customer_id}/handoffs", status_code=201, response_model=t.Handoff)
-    def request_handoff(customer_id: str, body: t.HandoffRequest, replay: Idempotent) -> Response:
+    def request(customer_id: str | None, body: t.HandoffRequest, replay: Idempotent) -> Response:
         return replay.answer(
             body,
             lambda: routing.request_handoff(
@@ -28,6 +32,25 @@ def routing_router(routing: RoutingTools) -> APIRouter:
             201,
         )
 
+    def assign(
+        customer_id: str | None, handoff_id: str, body: t.HandoffAssignment, replay: Idempotent
+    ) -> Response:
+        return replay.answer(
+            body,
+            lambda: routing.assign_handoff(customer_id, handoff_id, agent_id=body.agent_id),
+        )
+
+    def close(
+        customer_id: str | None, handoff_id: str, body: t.HandoffClosing, replay: Idempotent
+    ) -> Response:
+        return replay.answer(
+            body, lambda: routing.close_handoff(customer_id, handoff_id, outcome=body.outcome)
+        )
+
+    @router.post("/customers/{customer_id}/handoffs", status_code=201, response_model=t.Handoff)
+    def request_handoff(customer_id: str, body: t.HandoffRequest, replay: Idempotent) -> Response:
+        return request(customer_id, body, replay)
+
     @router.get("/customers/{customer_id}/handoffs")
     def list_handoffs(customer_id: str) -> list[t.Handoff]:
         return routing.list_handoffs(customer_id)
@@ -40,17 +63,32 @@ def routing_router(routing: RoutingTools) -> APIRouter:
     def assign_handoff(
         customer_id: str, handoff_id: str, body: t.HandoffAssignment, replay: Idempotent
     ) -> Response:
-        return replay.answer(
-            body,
-            lambda: routing.assign_handoff(customer_id, handoff_id, agent_id=body.agent_id),
-        )
+        return assign(customer_id, handoff_id, body, replay)
 
     @router.post("/customers/{customer_id}/handoffs/{handoff_id}/close", response_model=t.Handoff)
     def close_handoff(
         customer_id: str, handoff_id: str, body: t.HandoffClosing, replay: Idempotent
     ) -> Response:
-        return replay.answer(
-            body, lambda: routing.close_handoff(customer_id, handoff_id, outcome=body.outcome)
-        )
+        return close(customer_id, handoff_id, body, replay)
+
+    @router.post("/visitor-handoffs", status_code=201, response_model=t.Handoff)
+    def request_visitor_handoff(body: t.HandoffRequest, replay: Idempotent) -> Response:
+        return request(None, body, replay)
+
+    @router.get("/visitor-handoffs/{handoff_id}")
+    def get_visitor_handoff(handoff_id: str) -> t.Handoff:
+        return routing.get_handoff(None, handoff_id)
+
+    @router.post("/visitor-handoffs/{handoff_id}/assign", response_model=t.Handoff)
+    def assign_visitor_handoff(
+        handoff_id: str, body: t.HandoffAssignment, replay: Idempotent
+    ) -> Response:
+        return assign(None, handoff_id, body, replay)
+
+    @router.post("/visitor-handoffs/{handoff_id}/close", response_model=t.Handoff)
+    def close_visitor_handoff(
+        handoff_id: str, body: t.HandoffClosing, replay: Idempotent
+    ) -> Response:
+        return close(None, handoff_id, body, replay)
 
     return router
