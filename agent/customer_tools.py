@@ -4,7 +4,8 @@ A brain (offline or LLM) never sees the `Toolbox`. It gets a `CustomerTools` mad
 for one turn, which exposes what the assistant may do and enforces, in code:
 
 - **identity**: before the customer is verified only the lookups (`identify_by_*`) and the
-  knowledge base work; every other call raises `IdentityRequiredError`. A successful lookup binds
+  knowledge base work, and `request_handoff` (an unverified visitor's handoff: a customer can
+  always reach a human); every other call raises `IdentityRequiredError`. A successful lookup binds
   the facade to that customer for good; it cannot be re-bound to someone else. After
   `MAX_IDENTITY_FAILURES` lookups that match no customer, the conversation is locked: every
   further lookup raises `IdentityLockedError` without searching, so nobody can keep guessing
@@ -635,9 +636,13 @@ class CustomerTools:
         priority: int,
         summary: t.EscalationSummary,
     ) -> t.Handoff:
-        """Queue this conversation for a human agent, with the summary they will read."""
+        """Queue this conversation for a human agent, with the summary they will read. With no
+        verified customer it is an unverified visitor's handoff (`customer_id=None`): a customer
+        can always reach a human, also one who cannot or may no longer prove who they are."""
         args: dict[str, JSON] = {"reason": reason, "skills": list(skills), "priority": priority}
-        customer_id = self._require_customer("routing.request_handoff", args)
+        customer_id = None if self._customer is None else self._customer["id"]
+        if customer_id is None:
+            args["visitor"] = True
         return self._record(
             "routing.request_handoff",
             args,

@@ -78,7 +78,8 @@ class QueueEntry(BaseModel):
 
     handoff_id: str
     conversation_id: str
-    customer_id: str
+    customer_id: str | None
+    """None for an unverified visitor (`customer_name` then says so)."""
     customer_name: str
     customer_tier: Tier
     language: Language

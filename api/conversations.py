@@ -590,11 +590,12 @@ def _close_handoff(request: Request, state: ConversationState) -> None:
     """Close the routing handoff of a handed-back conversation, so it leaves the agents' queue
     and the conversation can be handed off again (already closed: nothing to do)."""
     handoff, customer = state.get("handoff"), state.get("customer")
-    if handoff is None or customer is None or handoff["handoff_id"] is None:
+    if handoff is None or handoff["handoff_id"] is None:
         return
     routing = _runtime(request).deps.toolbox.routing
+    customer_id = None if customer is None else customer["id"]  # None: an unverified visitor's
     try:
-        routing.close_handoff(customer["id"], handoff["handoff_id"], outcome="handed_back")
+        routing.close_handoff(customer_id, handoff["handoff_id"], outcome="handed_back")
     except (ConflictError, NotFoundError):
         pass
     except ToolError as error:  # the hand-back stands; the routing service stays behind

@@ -53,12 +53,16 @@ def act(state: ConversationState, deps: AgentDeps, brain: Brain) -> dict[str, An
             escalation = Escalation(
                 reason="tool_failure", detail=f"{failed['tool']}: {failed['outcome']}"[:200]
             )
-        elif (
-            handoff is not None
-            and handoff["status"] == "awaiting_identity"
-            and tools.customer is not None
-        ):
-            escalation = Escalation(reason=handoff["reason"], detail="identified for the handoff")
+        elif handoff is not None and handoff["status"] == "awaiting_identity":
+            # Asked once who they are: verified or not, this turn they reach the human.
+            escalation = Escalation(
+                reason=handoff["reason"],
+                detail=(
+                    "identified for the handoff"
+                    if tools.customer is not None
+                    else "not verified when asked; handed off as an unverified visitor"
+                ),
+            )
     update: dict[str, Any] = {
         "reply": outcome.reply,
         "flow": dict(outcome.flow) if outcome.flow is not None else None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.customer_tools import MAX_IDENTITY_FAILURES
 from agent.deps import AgentDeps
 from agent.nodes.act import tools_for
 from agent.nodes.common import now_iso
@@ -49,6 +48,15 @@ def priority_for(state: ConversationState, escalation: Escalation) -> int:
     return max(1, priority)
 
 
+def offers_to_verify_first(state: ConversationState) -> bool:
+    """Whether an unverified customer is first asked who they are, so the agent sees their
+    account: only once per conversation, and only while that is quick (no check has failed
+    yet, so not when locked either). Otherwise they reach a human unverified, at once."""
+    earlier = state.get("handoff")
+    asked_already = earlier is not None and earlier["status"] == "awaiting_identity"
+    return not asked_already and state.get("identity_failures", 0) == 0
+
+
 def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:
     escalation = state.get("escalation")
     if escalation is None:
@@ -58,10 +66,7 @@ def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:
     now = now_iso(deps.clock)
     reset: dict[str, Any] = {"flow": None, "pending_change": None}
     customer = state.get("customer")
-    if customer is None and state.get("identity_failures", 0) >= MAX_IDENTITY_FAILURES:
-        # Nobody can be routed without an account, and this conversation may not try again.
-        return {**reset, "reply": f"{preface} {say('identity.locked')}"}
-    if customer is None:
+    if customer is None and offers_to_verify_first(state):
         record = HandoffRecord(
             reason=escalation["reason"], at=now, handoff_id=None, status="awaiting_identity"
         )
@@ -83,6 +88,7 @@ def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:
         calls += tools.calls
         return {**reset, "reply": f"{preface} {say('handoff.failed')}", "turn_tool_calls": calls}
     calls += tools.calls
+    queued_text = "handoff.queued" if customer is not None else "handoff.queued_unverified"
     record = HandoffRecord(
         reason=escalation["reason"], at=now, handoff_id=queued.id, status="queued"
     )
@@ -90,6 +96,6 @@ def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:
         **reset,
         "mode": "human",
         "handoff": record,
-        "reply": f"{preface} {say('handoff.queued', handoff_id=queued.id)}",
+        "reply": f"{preface} {say(queued_text, handoff_id=queued.id)}",
         "turn_tool_calls": calls,
     }

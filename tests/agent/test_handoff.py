@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from agent.sentiment import SentimentAnalyzer
 from memory.db import Database
 from memory.knowledge.store import KnowledgeBase
 from memory.schema import Handoff, Order
+from memory.vocabulary import Language
 from tests.agent.conftest import EMAILS, EMILY, JAVIER, MARIA, World, make_world, reply, tools_of
 from tools.errors import UnavailableError
 from tools.factory import Toolbox
@@ -162,8 +164,60 @@ def test_an_unidentified_customer_is_asked_who_they_are_then_handed_off(world: W
     assert chat.state["handoff"]["status"] == "awaiting_identity"
     handed = chat.say(EMAILS[EMILY])
     assert tools_of(handed) == ["crm.find_customer_by_email", "routing.request_handoff"]
-    assert chat.state["mode"] == "human"
+    assert chat.state.get("mode") == "human"
     assert new_handoff(world, EMILY, chat.conversation_id).reason == "customer_request"
+
+
+def visitor_handoff(world: World, conversation_id: str) -> Handoff:
+    with world.db.session() as session:
+        (handoff,) = session.scalars(
+            select(Handoff).where(Handoff.conversation_id == conversation_id)
+        )
+        return handoff
+
+
+@pytest.mark.parametrize(
+    ("language", "ask", "again", "unverified_words"),
+    [
+        ("en", "I want to talk to a human", "just get me a person", "haven't confirmed"),
+        ("es", "Quiero hablar con un humano", "pásame con una persona", "no hemos confirmado"),
+    ],
+)
+def test_an_unidentified_customer_who_insists_reaches_a_human_unverified(
+    world: World, language: Language, ask: str, again: str, unverified_words: str
+) -> None:
+    chat = world.chat(language=language)
+    asked = chat.say(ask)
+    assert tools_of(asked) == [] and chat.state["mode"] == "ai"
+    handed = chat.say(again)
+    assert tools_of(handed) == ["routing.request_handoff"]
+    assert unverified_words in reply(handed) and chat.state.get("mode") == "human"
+    assert chat.state["customer"] is None
+    handoff = visitor_handoff(world, chat.conversation_id)
+    assert (handoff.customer_id, handoff.status, handoff.reason) == (
+        None,
+        "queued",
+        "customer_request",
+    )
+    assert handoff.summary["customer_name"] == "Unverified visitor"
+    assert [m["text"] for m in handoff.summary["last_messages"]][-2:] == [
+        reply(asked),
+        again,
+    ]
+
+
+def test_details_that_match_no_one_hand_off_unverified_without_echoing_them(world: World) -> None:
+    chat = world.chat()
+    chat.say("Can I speak to someone?")
+    handed = chat.say("it's nobody@example.org or call me on +34 611 222 333")
+    assert tools_of(handed) == ["routing.request_handoff"]
+    assert chat.state["mode"] == "human" and chat.state["customer"] is None
+    summary = visitor_handoff(world, chat.conversation_id).summary
+    assert summary["customer_name"] == "Unverified visitor (identity verification failed once)"
+    shown = json.dumps(summary)
+    assert "nobody@example.org" not in shown and "611 222 333" not in shown
+    assert "[email]" in summary["last_messages"][-1]["text"]
+    assert {"action": "crm.find_customer_by_email", "outcome": "not_found"} in summary["attempts"]
 
 
 def test_human_mode_records_messages_until_an_agent_hands_back(world: World) -> None:

@@ -3,6 +3,7 @@ every change, all enforced by `CustomerTools` in code."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -16,9 +17,9 @@ from agent.customer_tools import (
     IdentityRequiredError,
 )
 from agent.state import Customer, PendingChange
-from memory.schema import Message, Order, Refund, Return, Shipment, Ticket
+from memory.schema import Handoff, Message, Order, Refund, Return, Shipment, Ticket
 from memory.vocabulary import Language
-from tests.agent.conftest import EMAILS, MARIA, OLIVIA, World, reply
+from tests.agent.conftest import EMAILS, MARIA, OLIVIA, World, reply, tools_of
 from tools.errors import InvalidInputError, NotFoundError, RuleViolationError
 
 
@@ -231,6 +232,17 @@ def test_after_three_unmatched_identity_attempts_the_assistant_stops_verifying(
     assert all(call["error"] == "identity_locked" for call in lookups[MAX_IDENTITY_FAILURES:])
     assert "Trail Running" not in answer and "ORD-1" not in answer
 
-    answer = reply(chat.say(human))  # no handoff can be queued without an account
-    assert locked_words in answer.lower()
-    assert chat.state["mode"] == "ai" and chat.state["customer"] is None
+    # Locked, yet a person is still one message away: handed off at once, unverified.
+    handed = chat.say(human)
+    assert tools_of(handed) == ["routing.request_handoff"]
+    assert chat.state["mode"] == "human" and chat.state["customer"] is None
+    with world.db.session() as session:
+        (handoff,) = session.scalars(
+            select(Handoff).where(Handoff.conversation_id == chat.conversation_id)
+        )
+    assert handoff.customer_id is None and handoff.status == "queued"
+    assert handoff.summary["customer_name"] == (
+        f"Unverified visitor (identity verification failed {MAX_IDENTITY_FAILURES} times)"
+    )
+    shown = json.dumps(handoff.summary)
+    assert "example.org" not in shown and EMAILS[MARIA] not in shown  # no detail tried echoed

@@ -598,6 +598,35 @@ def test_a_model_guessing_identities_is_stopped_after_three_misses(
     chat.server.script.assert_done()
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_locked_visitor_still_reaches_a_human_at_once(
+    open_chat: OpenChat, toolbox: Toolbox, language: Language
+) -> None:
+    chat = open_chat(language)
+    guesses = [f"guess{n}@example.org" for n in range(3)]
+    understood(chat.server, classify("provide_info", email=guesses[0]))
+    acting(
+        chat.server,
+        Reply(tool_calls=tuple(ToolCall("identify_customer", {"email": e}) for e in guesses)),
+        say("I could not find you."),
+    )
+    chat.send(" ".join(guesses))
+    assert chat.state["identity_failures"] == 3
+    acted = len(acting_requests(chat.server.requests))
+
+    understood(chat.server, classify("talk_to_human", 0.9))
+    result = chat.send(TEXT["person"][language])
+    record = chat.state["handoff"]
+    assert record is not None and record["handoff_id"] is not None
+    handoff = toolbox.routing.get_handoff(None, record["handoff_id"])
+    assert (handoff.customer_id, handoff.status, handoff.language) == (None, "queued", language)
+    assert handoff.id in reply_of(result) and chat.state["mode"] == "human"
+    assert "failed 3 times" in handoff.summary.customer_name
+    assert not any(guess in handoff.summary.model_dump_json() for guess in guesses)
+    assert len(acting_requests(chat.server.requests)) == acted  # the model was not asked to act
+    chat.server.script.assert_done()
+
+
 # --- the model in trouble ------------------------------------------------------------------------
 
 
