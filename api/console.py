@@ -80,6 +80,9 @@ class QueueEntry(BaseModel):
     conversation_id: str
     customer_id: str | None
     """None for an unverified visitor (`customer_name` then says so)."""
+    verified: bool
+    """False for an unverified visitor: nobody proved who they are, so the agent checks identity
+    before discussing any account."""
     customer_name: str
     customer_tier: Tier
     language: Language
@@ -206,6 +209,7 @@ def escalation_queue(request: Request) -> Queue:
                 handoff_id=h.id,
                 conversation_id=h.conversation_id,
                 customer_id=h.customer_id,
+                verified=h.customer_id is not None,
                 customer_name=h.summary.customer_name,
                 customer_tier=h.summary.customer_tier,
                 language=h.language,

@@ -50,11 +50,10 @@ def priority_for(state: ConversationState, escalation: Escalation) -> int:
 
 def offers_to_verify_first(state: ConversationState) -> bool:
     """Whether an unverified customer is first asked who they are, so the agent sees their
-    account: only once per conversation, and only while that is quick (no check has failed
-    yet, so not when locked either). Otherwise they reach a human unverified, at once."""
-    earlier = state.get("handoff")
-    asked_already = earlier is not None and earlier["status"] == "awaiting_identity"
-    return not asked_already and state.get("identity_failures", 0) == 0
+    account: only once per conversation (no handoff asked for or made before), and only while
+    that is quick (no check has failed yet, so not when locked either). Otherwise they reach a
+    human unverified, at once."""
+    return state.get("handoff") is None and state.get("identity_failures", 0) == 0
 
 
 def handoff(state: ConversationState, deps: AgentDeps) -> dict[str, Any]:

@@ -146,3 +146,30 @@ def test_a_signed_in_agent_stays_signed_in_after_a_reload(agent_page: Page, site
     agent_page.reload()
     expect(agent_page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(agent_page.locator("#queue .entry").first).to_be_visible()
+
+
+def test_an_unverified_visitor_reaches_an_agent(page: Page, agent_page: Page, site: Site) -> None:
+    customer = page
+    open_chat(customer, site, "?lang=en")
+    say(customer, "Hello")
+    expect(messages(customer, "ai_agent").first).to_contain_text("AI assistant")
+    customer.get_by_role("button", name="Talk to a human").click()
+    expect(messages(customer, "ai_agent").last).to_contain_text("ask for a person again")
+    customer.get_by_role("button", name="Talk to a human").click()
+    expect(messages(customer, "ai_agent").last).to_contain_text("haven't confirmed your identity")
+
+    sign_in(agent_page, site)
+    entry = agent_page.locator("#queue .entry", has_text="Unverified visitor")
+    expect(entry).to_contain_text("unverified visitor")
+    open_case(agent_page, "Unverified visitor")
+    expect(agent_page.locator("#case-meta")).to_contain_text("check identity before any account")
+    agent_page.get_by_role("button", name="Take over").click()
+    expect(agent_page.get_by_role("status")).to_contain_text("the unverified visitor's chat")
+    agent_page.get_by_label("Reply to the customer").fill("Hi, what's your order number?")
+    agent_page.get_by_role("button", name="Send reply").click()
+    expect(messages(customer, "human_agent")).to_contain_text(["Hi, what's your order number?"])
+
+    agent_page.get_by_role("button", name="Resolve").click()
+    expect(agent_page.locator("#case-meta")).to_contain_text("closed (resolved)")
+    expect(agent_page.locator("#queue .entry", has_text="Unverified visitor")).to_have_count(0)
+    expect(customer.get_by_role("status")).to_have_text("You're chatting with an AI assistant.")

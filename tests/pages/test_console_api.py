@@ -165,3 +165,76 @@ def test_a_hand_back_through_the_conversation_api_closes_the_escalation(
     assert conversation_id not in [e["conversation_id"] for e in listed]
     closed = admin.get(f"/v1/console/handoffs/{handoff_id}").json()
     assert (closed["status"], closed["outcome"]) == ("closed", "handed_back")
+
+
+def escalate_unverified(site: Site) -> tuple[str, dict[str, str]]:
+    """A visitor asks for a person twice without saying who they are; they reach one anyway."""
+    created = httpx.post(f"{site.url}/v1/conversations", json={"language": "en"}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    for text in ("I want to talk to a human", "No, just put me through to a person"):
+        answer = httpx.post(
+            f"{site.url}/v1/conversations/{created['id']}/messages",
+            json={"text": text},
+            headers=headers,
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+    assert answer.json()["mode"] == "human"
+    return created["id"], headers
+
+
+def test_an_unverified_visitor_is_queued_and_handled_like_any_customer(
+    site: Site, admin: httpx.Client
+) -> None:
+    conversation_id, headers = escalate_unverified(site)
+    entry = entry_of(admin, conversation_id)
+    assert (entry["customer_id"], entry["verified"], entry["customer_name"]) == (
+        None,
+        False,
+        "Unverified visitor",
+    )
+    assert entry["status"] == "queued" and entry["customer_tier"] == "standard"
+    verified = [e["verified"] for e in admin.get("/v1/console/queue").json()["entries"]]
+    assert True in verified  # the demo's customers' escalations stay verified
+    handoff_id = entry["handoff_id"]
+    url = f"/v1/console/handoffs/{handoff_id}"
+    detail = admin.get(url).json()
+    assert detail["customer_id"] is None
+    assert detail["summary"]["last_messages"][0]["text"] == "I want to talk to a human"
+
+    agent = admin.get("/v1/console/agents").json()[0]["id"]
+    claimed = admin.post(f"{url}/claim", json={"agent_id": agent})
+    assert claimed.status_code == 200, claimed.text
+    assert (claimed.json()["status"], claimed.json()["customer_id"]) == ("assigned", None)
+    written = admin.post(
+        f"/v1/conversations/{conversation_id}/agent/messages",
+        json={"text": "Hi, Lucía here. Could you tell me your order number?", "author": agent},
+    )
+    assert written.status_code == 200, written.text
+    transcript = httpx.get(
+        f"{site.url}/v1/conversations/{conversation_id}/transcript", headers=headers
+    ).json()
+    assert "Lucía here" in str(transcript)
+
+    back = admin.post(f"{url}/handback", json={"agent_id": agent})
+    assert back.status_code == 200, back.text
+    assert back.json()["conversation_mode"] == "ai"
+    assert back.json()["handoff"]["outcome"] == "handed_back"
+
+    again = httpx.post(
+        f"{site.url}/v1/conversations/{conversation_id}/messages",
+        json={"text": "I need a human again"},  # offered to verify once per conversation only
+        headers=headers,
+        timeout=60,
+    ).json()
+    assert again["mode"] == "human"
+    second = entry_of(admin, conversation_id)
+    assert second["handoff_id"] != handoff_id and second["verified"] is False
+    resolved = admin.post(
+        f"/v1/console/handoffs/{second['handoff_id']}/resolve", json={"agent_id": agent}
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["handoff"]["outcome"] == "resolved"
+    assert resolved.json()["conversation_mode"] == "ai"
+    listed = admin.get("/v1/console/queue").json()["entries"]
+    assert conversation_id not in [e["conversation_id"] for e in listed]

@@ -146,7 +146,9 @@
       const top = el("span", { class: "line" });
       top.append(
         el("strong", {}, entry.customer_name),
-        el("span", { class: "badge tier-" + entry.customer_tier }, entry.customer_tier),
+        entry.verified
+          ? el("span", { class: "badge tier-" + entry.customer_tier }, entry.customer_tier)
+          : el("span", { class: "badge unverified" }, "unverified visitor"),
         el("span", { class: "badge" }, entry.language.toUpperCase()),
         el("span", { class: "badge priority p" + entry.priority }, "P" + entry.priority),
       );
@@ -208,7 +210,8 @@
     $("detail-title").textContent = s.customer_name;
     const holder = h.assigned_agent_id ? " · with " + agentName(h.assigned_agent_id) : "";
     $("case-meta").textContent = [
-      h.customer_id, s.customer_tier, h.language.toUpperCase(), "priority " + h.priority,
+      ...(h.customer_id ? [h.customer_id, s.customer_tier] : ["unverified visitor: check identity before any account"]),
+      h.language.toUpperCase(), "priority " + h.priority,
       h.reason.replace(/_/g, " "), h.id, h.status + (h.outcome ? " (" + h.outcome.replace(/_/g, " ") + ")" : "") + holder,
     ].join(" · ");
     $("request").textContent = s.request;
@@ -355,7 +358,8 @@
 
   $("claim").addEventListener("click", () => act("Take over", async () => {
     await claim();
-    say("You have " + current.summary.customer_name + "'s chat. Your replies go to the customer.");
+    const whose = current.customer_id ? current.summary.customer_name + "'s" : "the unverified visitor's";
+    say("You have " + whose + " chat. Your replies go to the customer.");
     $("reply-text").focus();
   }));
   $("handback").addEventListener("click", () => act("Hand back", () =>
