@@ -211,6 +211,18 @@ def test_a_reordered_pretty_document_imports(db: Database, document: dict[str, A
     assert result.rows_by_table["customers"] == 25
 
 
+def test_an_unverified_visitors_handoff_round_trips(db: Database, document: dict[str, Any]) -> None:
+    assert document["tables"]["handoffs"], "the seeded data has handoffs"
+    with_visitor = json.loads(json.dumps(document))
+    with_visitor["tables"]["handoffs"][0]["customer_id"] = None
+    import_json(db, with_visitor)
+    exported = json.loads(export_text(db))
+    visitor = exported["tables"]["handoffs"][0]
+    assert visitor["id"] == document["tables"]["handoffs"][0]["id"]
+    assert visitor["customer_id"] is None
+    assert all(h["customer_id"] for h in exported["tables"]["handoffs"][1:])
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 
