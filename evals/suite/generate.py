@@ -1184,6 +1184,47 @@ def humans() -> Iterable[Transcript]:
             handoff=True,
             assertions=[{"type": "handoff_queued"}, verified(customer)],
         )
+    for language, ask, again in (
+        ("en", "Can I talk to a person?", "No, just put me through to a human"),
+        ("es", "Quiero hablar con una persona", "No, pásame con un humano ya"),
+    ):
+        yield conversation(
+            f"human-{language}-anonymous-insists",
+            language,
+            ["talk_to_human"],
+            [
+                turn(ask, handoff=True, tools=[]),
+                turn(again, tools=[call("routing.request_handoff")]),
+            ],
+            handoff=True,
+            assertions=[
+                {"type": "handoff_queued", "reason": "customer_request"},
+                verified(None),
+                {"type": "mode", "mode": "human"},
+            ],
+        )
+    for language, wrong, ask in (
+        ("en", "my email is guess{n}@example.org", "I want to talk to a human"),
+        ("es", "mi correo es guess{n}@example.org", "Quiero hablar con un humano"),
+    ):
+        yield conversation(
+            f"human-{language}-locked-visitor",
+            language,
+            ["talk_to_human"],
+            [
+                *(
+                    turn(wrong.format(n=n), tools=[call("crm.find_customer_by_email")])
+                    for n in range(3)
+                ),
+                turn(ask, handoff=True, tools=[call("routing.request_handoff")]),
+            ],
+            handoff=True,
+            assertions=[
+                {"type": "handoff_queued", "reason": "customer_request"},
+                verified(None),
+                {"type": "mode", "mode": "human"},
+            ],
+        )
     for language, login, text, feeling in (
         ("en", EMILY, "I'm so frustrated, nothing works with you people", "negative"),
         ("en", OLIVIA, "I want to cancel my account", None),
