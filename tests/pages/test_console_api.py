@@ -238,3 +238,20 @@ def test_an_unverified_visitor_is_queued_and_handled_like_any_customer(
     assert resolved.json()["conversation_mode"] == "ai"
     listed = admin.get("/v1/console/queue").json()["entries"]
     assert conversation_id not in [e["conversation_id"] for e in listed]
+
+
+def test_a_visitors_hand_back_through_the_conversation_api_closes_the_escalation(
+    site: Site, admin: httpx.Client
+) -> None:
+    conversation_id, _ = escalate_unverified(site)
+    handoff_id = entry_of(admin, conversation_id)["handoff_id"]
+    back = admin.post(
+        f"/v1/conversations/{conversation_id}/agent/handback", json={"author": "Lucía"}
+    )
+    assert back.status_code == 200, back.text
+    closed = admin.get(f"/v1/console/handoffs/{handoff_id}").json()
+    assert (closed["status"], closed["outcome"], closed["customer_id"]) == (
+        "closed",
+        "handed_back",
+        None,
+    )
