@@ -10,12 +10,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from memory.db import Database
 from memory.migrate import upgrade
 from tests.services import postgres_schema, require_service
 from tests.web import CHROMIUM_ARGS, chromium_path
+
+PAGE_WAIT_MS = 20_000
+"""How long a page assertion waits for what it expects (Playwright's default is 5 s). A bound, not
+a timing check: on the 2-core CI machine a reply can take seconds while other tests load models."""
+expect.set_options(timeout=PAGE_WAIT_MS)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
