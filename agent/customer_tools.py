@@ -36,6 +36,7 @@ from agent.state import (
     PendingChange,
     ToolCallRecord,
     VerifiedBy,
+    verified_customer,
 )
 from cerebro.clock import Clock
 from memory.knowledge.store import Passage
@@ -229,15 +230,7 @@ class CustomerTools:
             except NotFoundError:
                 self._identity_failures += 1
                 raise
-            profile = self._toolbox.crm.get_profile(match.customer_id)
-            return Customer(
-                id=profile.id,
-                first_name=profile.first_name,
-                last_name=profile.last_name,
-                tier=profile.tier,
-                language=profile.language,
-                verified_by=how,
-            )
+            return verified_customer(self._toolbox.crm.get_profile(match.customer_id), how)
 
         customer = self._record(tool, args, verify, lambda found: f"verified {found['id']}")
         self._customer = customer

@@ -22,7 +22,6 @@ from agent.locks import ConversationLocks
 from agent.state import ConversationState, Customer, Inbox, Source, Turn
 from cerebro.clock import Clock
 from memory.vocabulary import Language
-from tools.types import CustomerProfile
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +35,6 @@ class ConversationNotFoundError(Exception):
 
 class ModeError(Exception):
     """The request does not fit the conversation's mode (e.g. handing back an AI conversation)."""
-
-
-def session_customer(profile: CustomerProfile) -> Customer:
-    """The customer of a conversation the site's backend opens for its logged-in customer: the
-    web session already verified who they are."""
-    return Customer(
-        id=profile.id,
-        first_name=profile.first_name,
-        last_name=profile.last_name,
-        tier=profile.tier,
-        language=profile.language,
-        verified_by="session",
-    )
 
 
 def token_hash(token: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypedDict
 
 from memory.vocabulary import Language, OrderStatus, Tier
+from tools.types import CustomerProfile
 
 JSON = Any
 """A JSON value: dict, list, str, int, float, bool or None (typing cannot say it more precisely)."""
@@ -119,6 +120,18 @@ class Customer(TypedDict):
     tier: Tier
     language: Language
     verified_by: VerifiedBy
+
+
+def verified_customer(profile: CustomerProfile, verified_by: VerifiedBy) -> Customer:
+    """The conversation's customer, once `verified_by` proved they own `profile`."""
+    return Customer(
+        id=profile.id,
+        first_name=profile.first_name,
+        last_name=profile.last_name,
+        tier=profile.tier,
+        language=profile.language,
+        verified_by=verified_by,
+    )
 
 
 class PendingChange(TypedDict):

@@ -33,9 +33,8 @@ from agent.service import (
     ConversationService,
     ModeError,
     TurnResult,
-    session_customer,
 )
-from agent.state import ConversationState, Customer, Turn
+from agent.state import ConversationState, Customer, Turn, verified_customer
 from api.problems import Problem
 from cerebro.clock import SystemClock
 from cerebro.settings import Settings
@@ -403,7 +402,7 @@ def create_conversation(
             profile = _runtime(request).deps.toolbox.crm.get_profile(body.customer_id)
         except ToolError as error:
             raise tool_problem(error) from None
-        customer = session_customer(profile)
+        customer = verified_customer(profile, "session")
     created = service.create(language=body.language, customer=customer)
     state = created.state
     return ConversationCreated(

@@ -30,8 +30,8 @@ from agent.locks import LocalLocks
 from agent.nlu import Parser
 from agent.offline import OfflineBrain
 from agent.runtime import default_sentiment_analyzer, default_understanding, shared_encoder
-from agent.service import ConversationService, session_customer
-from agent.state import Customer
+from agent.service import ConversationService
+from agent.state import Customer, verified_customer
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
 from memory.db import Database
@@ -151,7 +151,7 @@ class Stage:
 
     def session_customer(self, customer_id: str) -> Customer:
         """The customer as a logged-in widget session creates the conversation for them."""
-        return session_customer(self.toolbox.crm.get_profile(customer_id))
+        return verified_customer(self.toolbox.crm.get_profile(customer_id), "session")
 
 
 EMBEDDED_ONLY = {"crm_url": None, "logistics_url": None, "messaging_url": None, "routing_url": None}

@@ -18,8 +18,8 @@ from agent.nlu import Parser
 from agent.offline import OfflineBrain
 from agent.runtime import default_sentiment_analyzer, default_understanding, shared_encoder
 from agent.sentiment import SentimentAnalyzer
-from agent.service import ConversationService, TurnResult, session_customer
-from agent.state import ConversationState, Customer, ToolCallRecord
+from agent.service import ConversationService, TurnResult
+from agent.state import ConversationState, Customer, ToolCallRecord, verified_customer
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
 from memory.db import Database
@@ -119,7 +119,7 @@ class World:
         return Chat(self.service, created.conversation_id)
 
     def session_customer(self, customer_id: str) -> Customer:
-        return session_customer(self.toolbox.crm.get_profile(customer_id))
+        return verified_customer(self.toolbox.crm.get_profile(customer_id), "session")
 
 
 def make_world(
