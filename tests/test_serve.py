@@ -29,6 +29,18 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 3
     raise AssertionError(f"server did not answer {url} within {seconds} s")
 
 
+def start_serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """`cerebro serve` on `port`, answering; its standard error is kept for the caller to read."""
+    process = subprocess.Popen(
+        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", process, seconds=90)
+    return process
+
+
 @contextmanager
 def served(data_dir: Path) -> Iterator[str]:
     """`cerebro migrate` then `cerebro serve` on a free port, as a user runs them; yields the
@@ -37,16 +49,9 @@ def served(data_dir: Path) -> Iterator[str]:
     env.pop("CEREBRO_DATABASE_URL", None)
     subprocess.run([CEREBRO, "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen(
-        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = start_serve(env, port)
     try:
-        wait_until_up(f"{base}/healthz", server)
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=15)

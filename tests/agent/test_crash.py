@@ -14,21 +14,10 @@ import pytest
 
 from tests.agent.test_api import prefill_nlu_cache
 from tests.services import postgres_schema
-from tests.test_serve import CEREBRO, wait_until_up
+from tests.test_serve import CEREBRO, start_serve
 from tests.web import free_port
 
 TIMEOUT = httpx.Timeout(120.0)
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    wait_until_up(f"http://127.0.0.1:{port}/healthz", process, seconds=90)
-    return process
 
 
 def play_across_a_crash(env: dict[str, str], data_dir: Path, nlu_cache: Path) -> None:
@@ -39,7 +28,7 @@ def play_across_a_crash(env: dict[str, str], data_dir: Path, nlu_cache: Path) ->
     prefill_nlu_cache(nlu_cache, data_dir)
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1/conversations"
-    server = serve(env, port)
+    server = start_serve(env, port)
     try:
         with httpx.Client(timeout=TIMEOUT) as client:
             created = client.post(base, json={"language": "es"}).json()
@@ -58,7 +47,7 @@ def play_across_a_crash(env: dict[str, str], data_dir: Path, nlu_cache: Path) ->
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
 
-    restarted = serve(env, port)
+    restarted = start_serve(env, port)
     try:
         with httpx.Client(timeout=TIMEOUT) as client:
             done = client.post(f"{url}/messages", json={"text": "sí"}, headers=headers)

@@ -21,7 +21,7 @@ from memory.schema import Message
 from tests.journeys.conftest import ADMIN_TOKEN, MARIA, WRITE_KEY
 from tests.journeys.test_scenarios import EXAMPLES, HOUR, START
 from tests.services import postgres_schema
-from tests.test_serve import CEREBRO, wait_until_up
+from tests.test_serve import CEREBRO, start_serve
 from tests.web import free_port
 
 TICKET = "TCK-000900"
@@ -34,13 +34,7 @@ class Served:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [CEREBRO, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        wait_until_up(f"{self.base}/healthz", self.process, seconds=90)
+        self.process = start_serve(env, self.port)
         self.http = httpx.Client(base_url=self.base, timeout=60)
 
     def track(self, event: str, **properties: Any) -> None:
