@@ -29,11 +29,16 @@ Rows (in process, no HTTP):
 The mix: 60% track (Product Added, Cart Abandoned...), 25% page, 15% identify, over random
 customers; each run uses new message ids. Medians of `--repeat` runs. The machine is small and
 noisy: compare rows of the same run.
+
+Each run starts, as `cerebro serve` and `cerebro worker` do once started, with the heap built so
+far frozen (`cerebro.heap`): without it one full garbage collection of about 50 ms lands in one
+run's batches and not another's, and the batches' p99 doubles or not by chance.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -54,6 +59,7 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from cerebro.clock import FixedClock
+from cerebro.heap import freeze_startup_heap
 from cerebro.settings import Settings
 from journeys.events import Event
 from journeys.pipeline import EventContext, Pipeline
@@ -310,7 +316,9 @@ def main() -> None:
             events = make_events(args.events, args.profiles, run)
             for mode, (remote, measure) in modes.items():
                 path, database, pipeline = fresh(run, remote)
+                freeze_startup_heap()
                 rows[mode].append(measure(path, pipeline, events))
+                gc.unfreeze()
                 database.dispose()
                 path.unlink()
 

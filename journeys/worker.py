@@ -33,6 +33,7 @@ from contextlib import suppress
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
+from cerebro.heap import freeze_startup_heap
 from cerebro.settings import Settings
 from journeys.bus import Entry, EventBus
 from journeys.config import EngineSettings
@@ -215,6 +216,7 @@ def run_worker(settings: Settings, name: str) -> None:
         lease=engine_settings.bus_lease,
         due_interval=engine_settings.due_interval,
     )
+    freeze_startup_heap()
     logger.info("worker started", extra={"worker": name, "partitions": bus.partitions})
     try:
         worker.run(stop)

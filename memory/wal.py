@@ -9,6 +9,9 @@ own, at most once per `interval`, while writers and readers go on (a passive che
 lock they wait for). Each writer connection keeps an automatic checkpoint at `SAFETY_PAGES`, a
 bound on the WAL should the thread fall behind.
 
+A process that forks (a test, a pre-forking server) waits for the thread to be out of SQLite:
+a child forked while the thread held one of SQLite's mutexes would hang at its first connection.
+
 Durability is unchanged: with `synchronous=NORMAL` in WAL mode a committed transaction survives
 a crash of the process (it is in the WAL, which the next opening replays); a power cut or an
 operating-system crash may lose the last transactions since the previous checkpoint's fsync, but
@@ -21,6 +24,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 
 logger = logging.getLogger("cerebro.memory")
 
@@ -40,6 +44,9 @@ class WalCheckpointer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._in_sqlite = threading.Lock()
+        """Held by the thread while it is inside SQLite, and around a fork (`_before_fork`)."""
+        _checkpointers.add(self)
 
     def committed(self) -> None:
         """A writer committed: make sure a checkpoint follows within `interval`."""
@@ -75,7 +82,8 @@ class WalCheckpointer:
             self._thread.start()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        with self._in_sqlite:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             while True:
                 self._wake.wait()
@@ -85,11 +93,42 @@ class WalCheckpointer:
                     self._checkpoint(connection)
                     return
         finally:
-            connection.close()
+            with self._in_sqlite:
+                connection.close()
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            with self._in_sqlite:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error:
             # The writers' own automatic checkpoint (SAFETY_PAGES) still bounds the WAL.
             logger.warning("background WAL checkpoint failed", exc_info=True)
+
+
+_checkpointers: weakref.WeakSet[WalCheckpointer] = weakref.WeakSet()
+_held_at_fork: list[WalCheckpointer] = []
+
+
+def _before_fork() -> None:
+    _held_at_fork[:] = list(_checkpointers)
+    for checkpointer in _held_at_fork:
+        checkpointer._in_sqlite.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    for checkpointer in _held_at_fork:
+        checkpointer._in_sqlite.release()
+    _held_at_fork.clear()
+
+
+def _after_fork_in_child() -> None:
+    for checkpointer in _held_at_fork:
+        checkpointer._in_sqlite = threading.Lock()  # its holder, the thread, did not come along
+    _held_at_fork.clear()
+
+
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import threading
 import time
@@ -108,7 +109,19 @@ def test_a_forked_process_checkpoints_its_own_commits(tmp_path: Path) -> None:
                     found = _events_in_main_file(path, tmp_path / "child")
             finally:
                 os._exit(0 if found == 10 else 1)
-        _pid, status = os.waitpid(child, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        assert _exit_code(child, timeout=60) == 0
     finally:
         db.dispose()
+
+
+def _exit_code(child: int, timeout: float) -> int | None:
+    """The child's exit code; None (and the child killed) if it is still running at `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid == child:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    return None
