@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -174,10 +175,22 @@ def seed(
         bool,
         typer.Option("--if-empty", help="If the database already holds data, leave it and exit 0."),
     ] = False,
+    now: Annotated[
+        str,
+        typer.Option(
+            help="The moment the data is dated from: 'now' (the default), or an ISO 8601 time "
+            "with its offset, e.g. 2026-11-01T12:00:00Z, the reference data set."
+        ),
+    ] = "now",
 ) -> None:
-    """Migrate the database, then fill it with deterministic retail demo data (it must be empty)."""
+    """Migrate the database, then fill it with deterministic retail demo data (it must be empty).
+
+    The data is dated relative to `--now`: with the default, today's demo has orders in transit,
+    returns still open and recent tickets; the same `--customers`, `--seed` and `--now` give the
+    same rows."""
     if customers < 1:
         _fail(f"--customers must be at least 1, not {customers}")
+    dated_from = _seed_time(now)
     with _clean_errors():
         db = open_database()
         try:
@@ -188,6 +201,7 @@ def seed(
                     db,
                     customers,
                     seed=random_seed,
+                    now=dated_from,
                     progress=lambda done: bar.update(
                         task, completed=done.customers_done, rows=done.rows
                     ),
@@ -206,6 +220,22 @@ def seed(
         f"Seeded {customers:,} customers: {result.rows:,} rows in {result.seconds:.1f} s "
         f"({result.rows_per_second:,.0f} rows/s)."
     )
+
+
+def _seed_time(value: str) -> datetime:
+    """`--now` of `cerebro seed` as an aware time (whole seconds, for tidy demo data)."""
+    if value == "now":
+        return SystemClock().now().replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        _fail(
+            f"--now must be 'now' or an ISO 8601 time with its offset, such as "
+            f"2026-11-01T12:00:00Z, not {value!r}"
+        )
+    return parsed
 
 
 @app.command()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from cerebro.cli import app
 from memory.db import Database
-from memory.schema import Customer
+from memory.schema import Customer, Order
 
 SCHEMA_FILE = Path(__file__).parents[1] / "docs" / "data-schema.json"
 
@@ -66,6 +67,39 @@ def test_seed_migrates_a_new_database_first(tmp_path: Path) -> None:
     assert "Seeded 8 customers:" in result.output
 
 
+def newest_order(environment: dict[str, str]) -> datetime:
+    db = Database(environment["CEREBRO_DATABASE_URL"])
+    try:
+        with db.engine.connect() as connection:
+            newest = connection.execute(select(func.max(Order.placed_at))).scalar_one()
+    finally:
+        db.dispose()
+    assert isinstance(newest, datetime)
+    return newest.replace(tzinfo=UTC)
+
+
+def test_seed_dates_the_demo_from_now_unless_told_otherwise(tmp_path: Path) -> None:
+    today = sqlite_environment(tmp_path / "today")
+    assert cerebro(today, "seed", "--customers", "20").exit_code == 0
+    newest = newest_order(today)
+    now = datetime.now(UTC)
+    assert now - timedelta(days=7) < newest <= now  # orders from this week, none from the future
+
+    reference = "2026-11-01T12:00:00Z"
+    first, second = sqlite_environment(tmp_path / "a"), sqlite_environment(tmp_path / "b")
+    for environment, name in ((first, "a.json"), (second, "b.json")):
+        assert cerebro(environment, "seed", "--customers", "20", "--now", reference).exit_code == 0
+        assert cerebro(environment, "export", str(tmp_path / name)).exit_code == 0
+    newest = newest_order(first)
+    assert newest <= datetime(2026, 11, 1, 12, tzinfo=UTC) < newest + timedelta(days=7)
+
+    def without_date(name: str) -> list[str]:
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if '"exported_at"' not in line]
+
+    assert without_date("a.json") == without_date("b.json")
+
+
 def test_export_then_import_elsewhere_gives_the_same_file(tmp_path: Path) -> None:
     here, there = sqlite_environment(tmp_path / "here"), sqlite_environment(tmp_path / "there")
     assert cerebro(here, "seed", "--customers", "25").exit_code == 0
@@ -93,6 +127,12 @@ def test_bad_input_gives_one_clear_line(tmp_path: Path) -> None:
     environment = sqlite_environment(tmp_path / "var")
     negative = cerebro(environment, "seed", "--customers", "-5")
     assert error_line(negative) == "Error: --customers must be at least 1, not -5"
+
+    naive = cerebro(environment, "seed", "--now", "2026-11-01 12:00")
+    assert error_line(naive) == (
+        "Error: --now must be 'now' or an ISO 8601 time with its offset, such as "
+        "2026-11-01T12:00:00Z, not '2026-11-01 12:00'"
+    )
 
     missing = cerebro(environment, "import", str(tmp_path / "nothing.json"))
     assert error_line(missing) == f"Error: no such file: {tmp_path / 'nothing.json'}"
