@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import redis
+from redis.commands.core import Script
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
@@ -95,6 +96,7 @@ class EventBus:
         self.partitions = partitions
         self.prefix = prefix
         self._groups_ready = False
+        self._forget_script: Script | None = None
 
     @classmethod
     def from_url(cls, url: str, partitions: int, prefix: str = "cerebro") -> EventBus:
@@ -153,15 +155,18 @@ class EventBus:
             found.extend(_entries(partition, items))
         return found
 
-    def claim_pending(self, consumer: str, partition: int, count: int = 500) -> list[Entry]:
-        """Take over every entry of the partition that was delivered but never acknowledged
-        (its consumer died or failed), oldest first (`XAUTOCLAIM`)."""
+    def claim_pending(
+        self, consumer: str, partition: int, count: int = 500, *, idle_ms: int = 0
+    ) -> list[Entry]:
+        """Take over the entries of the partition that were delivered but never acknowledged
+        (their consumer died, failed or lost the partition), oldest first (`XAUTOCLAIM`);
+        `idle_ms`: only those delivered at least that long ago."""
         self.ensure_group()
         found: list[Entry] = []
         start = "0-0"
         while True:
             answer: list[Any] = self.client.xautoclaim(
-                self.stream(partition), GROUP, consumer, 0, start_id=start, count=count
+                self.stream(partition), GROUP, consumer, idle_ms, start_id=start, count=count
             )
             start, items = _text(answer[0]), answer[1]
             found.extend(_entries(partition, items))
@@ -183,10 +188,49 @@ class EventBus:
         fields["error"] = error[:2000]
         self.client.xadd(f"{self.prefix}:events:dead", fields)
 
+    def forget_consumers(
+        self, partition: int, *, keep: str = "", only: str = "", idle_ms: int = 0
+    ) -> list[str]:
+        """Remove from the partition's group the consumers that hold no entry and were idle at
+        least `idle_ms`, except `keep` (or only `only`): workers that left or died once their
+        entries were claimed. The names removed. A consumer that holds entries is never removed
+        (that would drop them from the group's pending list, and nobody could claim them), and
+        the check and the removal are one atomic script, so none can arrive in between."""
+        self.ensure_group()
+        gone = self._forget(keys=[self.stream(partition)], args=[GROUP, keep, only, idle_ms])
+        return [_text(name) for name in cast(list[bytes], gone)]
+
+    @property
+    def _forget(self) -> Script:
+        if self._forget_script is None:
+            self._forget_script = self.client.register_script(_FORGET_CONSUMERS)
+        return self._forget_script
+
+    def consumers(self, partition: int) -> list[str]:
+        """The names of the consumers the partition's group knows."""
+        infos = self.client.xinfo_consumers(self.stream(partition), GROUP)
+        return sorted(_text(info["name"]) for info in infos)
+
     def pending(self, partition: int) -> int:
         """How many entries of the partition were delivered and not yet acknowledged."""
         summary: dict[str, Any] = self.client.xpending(self.stream(partition), GROUP)
         return int(summary["pending"])
+
+
+_FORGET_CONSUMERS = """
+local gone = {}
+for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local field = {}
+  for i = 1, #info, 2 do field[info[i]] = info[i + 1] end
+  local name = field['name']
+  if name ~= ARGV[2] and (ARGV[3] == '' or name == ARGV[3])
+      and field['pending'] == 0 and field['idle'] >= tonumber(ARGV[4]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    table.insert(gone, name)
+  end
+end
+return gone
+"""
 
 
 def _entries(partition: int, items: Sequence[Any]) -> list[Entry]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -283,10 +283,14 @@ class Pipeline:
         source_key: str | None = None,
         *,
         source_keys: Sequence[str] | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> list[IngestResult]:
         """Ingest events in order in one transaction, each in a savepoint: an event whose
         handling fails is rolled back alone and reported `failed`; the others are kept.
-        `source_keys`: one per event (events from the bus come from several write keys)."""
+        `source_keys`: one per event (events from the bus come from several write keys).
+        `before_commit` runs last, inside the transaction: if it raises, the whole batch is
+        rolled back and the error goes to the caller (a bus worker checks there that it still
+        holds the partition's lease, so a worker that lost it commits nothing)."""
         now = self.clock.now()
         results: list[IngestResult] = []
         with self.db.session() as session:
@@ -318,6 +322,8 @@ class Pipeline:
                     del unit._inline[marks[3] :]
                     results.append(IngestResult(event.message_id, "failed"))
             self._before_commit(unit)
+            if before_commit is not None:
+                before_commit()
         self._after_commit(unit)
         return results
 

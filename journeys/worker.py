@@ -8,7 +8,12 @@ itself with a heartbeat key of the same lifetime) and gives back what is over it
 worker joins.
 
 A worker that takes a partition first claims what its previous owner had read and not
-acknowledged (`XAUTOCLAIM`): a worker killed mid-batch loses nothing. Entries are acknowledged
+acknowledged (`XAUTOCLAIM`): a worker killed mid-batch loses nothing. A worker commits a batch only
+if it still holds the partition's lease at the end of the transaction (it is renewed there): one
+that stalled past its lease rolls its batch back, and the partition's new owner claims those
+entries once they have been pending for a lease, so a customer's events are never decided by two
+workers at once nor out of order. Consumers of workers that left, or died and had their entries
+claimed, are removed from the group. Entries are acknowledged
 (`XACK`, then removed) only after their transaction committed; an entry redelivered after a crash
 between the commit and the acknowledgement is a duplicate `messageId` and changes nothing. An
 event whose processing fails (a handler raised: rolled back) goes to the dead-letter stream
@@ -29,6 +34,7 @@ import time
 import zlib
 from collections.abc import Sequence
 from contextlib import suppress
+from functools import partial
 
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
@@ -69,6 +75,7 @@ class Worker:
         self._held: dict[int, Lock] = {}
         self._to_reclaim: set[int] = set()
         self._next_due = 0.0
+        self._next_sweep = 0.0
 
     @property
     def partitions(self) -> list[int]:
@@ -100,7 +107,11 @@ class Worker:
             claimed = self.bus.claim_pending(self.name, partition)
             if self._process(claimed):
                 self._to_reclaim.discard(partition)
+                self.bus.forget_consumers(partition, keep=self.name)
                 done += len(claimed)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.lease
+            done += self._sweep()
         # A partition with entries still to retry reads nothing newer: its order would break.
         ready = [p for p in self.partitions if p not in self._to_reclaim]
         if ready:
@@ -118,13 +129,31 @@ class Worker:
         return done
 
     def leave(self) -> None:
-        """Give back every partition and stop announcing this worker."""
+        """Give back every partition, leave the consumer group and stop announcing this
+        worker (its consumer stays only where it still holds entries, for the next owner)."""
         for lock in self._held.values():
             with suppress(LockError, RedisError):  # expired already: someone may hold it
                 lock.release()
         self._held.clear()
         with suppress(RedisError):
+            for partition in range(self.bus.partitions):
+                self.bus.forget_consumers(partition, only=self.name)
             self.bus.client.delete(self._heartbeat_key)
+
+    def _sweep(self) -> int:
+        """On the partitions held: process the entries another worker read and left pending for
+        a whole lease (it stalled and lost the partition), then forget idle, empty consumers."""
+        idle_ms = int(self.lease * 1000)
+        done = 0
+        for partition in self.partitions:
+            if partition in self._to_reclaim:
+                continue
+            stranded = self.bus.claim_pending(self.name, partition, idle_ms=idle_ms)
+            if not self._process(stranded):
+                continue
+            done += len(stranded)
+            self.bus.forget_consumers(partition, keep=self.name, idle_ms=idle_ms)
+        return done
 
     # -- leases ------------------------------------------------------------------------------
 
@@ -169,6 +198,16 @@ class Worker:
                 if len(self._held) >= share:
                     return
 
+    def _still_hold(self, partition: int) -> None:
+        """Renew the partition's lease, or raise `LeaseLostError` if another worker has it."""
+        lock = self._held.get(partition)
+        try:
+            if lock is None:
+                raise LeaseLostError(partition)
+            lock.reacquire()
+        except LockError as error:
+            raise LeaseLostError(partition) from error
+
     # -- processing --------------------------------------------------------------------------
 
     def _process(self, entries: Sequence[Entry]) -> bool:
@@ -183,7 +222,14 @@ class Worker:
                 results = self.pipeline.ingest_batch(
                     [entry.event for entry in found],
                     source_keys=[entry.source_key for entry in found],
+                    before_commit=partial(self._still_hold, partition),
                 )
+            except LeaseLostError:
+                # Rolled back; the entries stay pending under this consumer for the new owner.
+                logger.warning("partition lease lost in a batch", extra={"partition": partition})
+                self._held.pop(partition, None)
+                self._to_reclaim.discard(partition)
+                continue
             except Exception:
                 logger.exception("processing entries failed", extra={"partition": partition})
                 self._to_reclaim.add(partition)
@@ -195,6 +241,10 @@ class Worker:
             self.bus.acknowledge(partition, [entry.entry_id for entry in found])
             self.processed += len(found)
         return ok
+
+
+class LeaseLostError(Exception):
+    """This worker no longer holds the partition it was processing."""
 
 
 def run_worker(settings: Settings, name: str) -> None:

@@ -221,6 +221,7 @@ def test_a_killed_consumers_entries_are_reclaimed_and_decided_once(
         wait_for(lambda: survivor.processed == len(more), seconds=30)
     assert all(bus.pending(p) == 0 for p in range(PARTITIONS))
     assert all(bus.client.xlen(bus.stream(p)) == 0 for p in range(PARTITIONS))
+    assert all("doomed" not in bus.consumers(p) for p in range(PARTITIONS))  # forgotten
     total = len(sent) + len(more)
     with pg.session() as session:
         events = session.scalar(select(func.count()).select_from(EventRecord))
@@ -231,6 +232,58 @@ def test_a_killed_consumers_entries_are_reclaimed_and_decided_once(
     assert send_ids and sorted(send_ids) == sorted(messages)  # one message per send, none twice
     order = stored_order(pg)
     assert all(order[c] == list(range(16)) for c in customers)
+
+
+class LosesTheLease:
+    """Stands for a stall past the lease: on event 2 another worker takes the partition."""
+
+    def __init__(self, bus: EventBus, partition: int) -> None:
+        self.lease_key = f"{bus.prefix}:partition-lease:{partition}"
+        self.client = bus.client
+
+    def handle(self, event: Event, context: EventContext) -> None:
+        if event.properties.get("n") == 2:
+            self.client.set(self.lease_key, "another-worker's-token", px=60_000)
+
+
+def test_a_worker_that_lost_its_lease_commits_nothing_and_the_new_owner_decides_once(
+    pg: Database, bus: EventBus
+) -> None:
+    partition = bus.partition_of(event(MARIA, 0))
+    bus.publish([event(MARIA, n) for n in range(6)], SOURCE_KEY)
+    stalled = worker(pg, bus, "stalled", deciding=True)
+    stalled.pipeline.add_handler(LosesTheLease(bus, partition))
+    stalled.step()
+    assert stalled.processed == 0 and partition not in stalled.partitions
+    assert MARIA not in stored_order(pg)  # the whole batch was rolled back
+    assert bus.pending(partition) == 6  # kept for the partition's new owner
+
+    bus.client.delete(LosesTheLease(bus, partition).lease_key)  # that owner is gone too
+    successor = worker(pg, bus, "successor", deciding=True)
+    successor.step()
+    assert stored_order(pg)[MARIA] == list(range(6))
+    with pg.session() as session:
+        decisions = session.scalar(select(func.count()).select_from(DecisionRecord))
+    assert decisions == 6  # one per event: nothing of the stalled batch survived
+    assert bus.pending(partition) == 0
+    assert bus.consumers(partition) == ["successor"]
+
+
+def test_entries_left_pending_by_a_stalled_worker_reach_the_owner_after_a_lease(
+    pg: Database, bus: EventBus
+) -> None:
+    owner = worker(pg, bus, "owner", lease=1.0)
+    owner.step()  # holds every partition
+    partition = bus.partition_of(event(MARIA, 0))
+    bus.publish([event(MARIA, n) for n in range(4)], SOURCE_KEY)
+    # A worker that lost the partition but has not noticed yet reads them, then stalls.
+    assert len(bus.read_new("stalled", [partition], count=10, block_ms=100)) == 4
+    owner.step()
+    assert MARIA not in stored_order(pg)  # not theirs to take yet: they may still come
+    with Running(owner):  # renewing its leases all along: no takeover, the entries age
+        wait_for(lambda: stored_order(pg).get(MARIA) == [0, 1, 2, 3], seconds=20)
+        wait_for(lambda: bus.consumers(partition) == ["owner"], seconds=20)
+    assert all(bus.consumers(p) == [] for p in range(PARTITIONS))  # it left the group
 
 
 def test_maria_through_the_bus(pg: Database, bus: EventBus) -> None:
