@@ -9,7 +9,8 @@ for one turn, which exposes what the assistant may do and enforces, in code:
   the facade to that customer for good; it cannot be re-bound to someone else. After
   `MAX_IDENTITY_FAILURES` lookups that match no customer, the conversation is locked: every
   further lookup raises `IdentityLockedError` without searching, so nobody can keep guessing
-  emails, phone numbers or names in one conversation.
+  emails, phone numbers or names in one conversation. The same holds across conversations for a
+  client (the caller's address) with too many misses (`agent.identity_throttle`).
 - **scope**: every read and write is made for the verified customer's id, which no caller
   passes; another customer's order or ticket is `not_found`, exactly like one that does not exist.
 - **confirmation**: a change (cancel, new shipping address, return, ticket) is first *proposed*
@@ -27,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
+from agent.identity_throttle import IdentityThrottle
 from agent.state import (
     JSON,
     ChangeAction,
@@ -106,6 +108,8 @@ class CustomerTools:
         confirmed: PendingChange | None = None,
         knowledge: KnowledgeSearch | None = None,
         identity_failures: int = 0,
+        throttle: IdentityThrottle | None = None,
+        client: str | None = None,
     ) -> None:
         self._toolbox = toolbox
         self._conversation_id = conversation_id
@@ -115,6 +119,8 @@ class CustomerTools:
         self._confirmed = confirmed
         self._knowledge = knowledge
         self._identity_failures = identity_failures
+        self._throttle = throttle if client is not None else None
+        self._client = client or ""
         self._calls: list[ToolCallRecord] = []
         self._facts: dict[str, OrderFactRecord] = {}
         self._changed = False
@@ -133,8 +139,14 @@ class CustomerTools:
 
     @property
     def identity_locked(self) -> bool:
-        """Whether this conversation may make no more identity lookups."""
-        return self._customer is None and self._identity_failures >= MAX_IDENTITY_FAILURES
+        """Whether this conversation may make no more identity lookups (its own misses, or its
+        client's across conversations)."""
+        if self._customer is not None:
+            return False
+        return self._identity_failures >= MAX_IDENTITY_FAILURES or self._client_exhausted()
+
+    def _client_exhausted(self) -> bool:
+        return self._throttle is not None and self._throttle.exhausted(self._client)
 
     @property
     def calls(self) -> tuple[ToolCallRecord, ...]:
@@ -219,16 +231,24 @@ class CustomerTools:
                     "this conversation is already verified; to speak for someone else, start a "
                     "new conversation"
                 )
-            if self.identity_locked:
+            if self._identity_failures >= MAX_IDENTITY_FAILURES:
                 raise IdentityLockedError(
                     f"{MAX_IDENTITY_FAILURES} identity checks in this conversation matched no "
                     "customer; no more are made here. Do not ask for identity details again: "
                     "offer general help, or signing in to the account on the website"
                 )
+            if self._client_exhausted():
+                raise IdentityLockedError(
+                    "too many identity checks from this device matched no customer recently; "
+                    "none are made for now. Do not ask for identity details again: offer general "
+                    "help, or signing in to the account on the website"
+                )
             try:
                 match = find()
             except NotFoundError:
                 self._identity_failures += 1
+                if self._throttle is not None:
+                    self._throttle.missed(self._client)
                 raise
             return verified_customer(self._toolbox.crm.get_profile(match.customer_id), how)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.customer_tools import KnowledgeSearch
+from agent.identity_throttle import IdentityThrottle, LocalIdentityThrottle
 from agent.sentiment import SentimentAnalyzer, detect_language
 from cerebro.clock import Clock
 from memory.vocabulary import Language
@@ -46,3 +47,5 @@ class AgentDeps:
     knowledge: KnowledgeSearch | None = None
     policy: GuardPolicy = field(default_factory=GuardPolicy)
     detect_language: Callable[[str, Language], Language] = detect_language
+    identity_throttle: IdentityThrottle = field(default_factory=LocalIdentityThrottle)
+    """Identity checks per client across conversations (`agent.identity_throttle`)."""

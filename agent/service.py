@@ -62,8 +62,12 @@ class TurnResult:
         return next((turn for turn in self.new_turns if turn["source"] == source), None)
 
 
-def _config(conversation_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": conversation_id}}
+def _config(conversation_id: str, client: str | None = None) -> RunnableConfig:
+    """The graph run's config: the conversation's thread, and who sent the turn (`client`, an
+    opaque key the API derives from the caller's address; never stored in the checkpoint)."""
+    if client is None:
+        return {"configurable": {"thread_id": conversation_id}}
+    return {"configurable": {"thread_id": conversation_id, "client": client}}
 
 
 class ConversationService:
@@ -168,6 +172,7 @@ class ConversationService:
         conversation_id: str,
         inbox: Inbox,
         check: Callable[[ConversationState], None] | None = None,
+        client: str | None = None,
     ) -> TurnResult:
         with self._locks.hold(conversation_id, self._wait):
             started = time.perf_counter()
@@ -178,7 +183,7 @@ class ConversationService:
             update: ConversationState = {"inbox": inbox}
             state = cast(
                 ConversationState,
-                self._graph.invoke(update, _config(conversation_id), durability="exit"),
+                self._graph.invoke(update, _config(conversation_id, client), durability="exit"),
             )
             seconds = time.perf_counter() - started
         turns = state.get("turns") or []
@@ -205,9 +210,13 @@ class ConversationService:
             author=author,
         )
 
-    def post_message(self, conversation_id: str, text: str) -> TurnResult:
-        """Play a customer message: the assistant's answer, or (human mode) just the record."""
-        return self._run(conversation_id, self._inbox("message", "customer", text))
+    def post_message(
+        self, conversation_id: str, text: str, *, client: str | None = None
+    ) -> TurnResult:
+        """Play a customer message: the assistant's answer, or (human mode) just the record.
+        `client`: who sent it (see `agent.identity_throttle`); None skips the per-client limit
+        (the conversation's own limit still holds)."""
+        return self._run(conversation_id, self._inbox("message", "customer", text), client=client)
 
     def post_agent_message(self, conversation_id: str, text: str, author: str) -> TurnResult:
         """A human agent's message; it takes the conversation over if the assistant had it."""

@@ -10,6 +10,7 @@ admin token (`CEREBRO_ADMIN_TOKEN`) to post messages, take over and hand back.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -415,6 +416,14 @@ def create_conversation(
     )
 
 
+def client_key(request: Request) -> str | None:
+    """Who is calling, for the per-client identity limit (`agent.identity_throttle`): a hash of
+    their address, so the address itself is kept nowhere."""
+    if request.client is None:
+        return None
+    return hashlib.sha256(f"cerebro-client:{request.client.host}".encode()).hexdigest()[:24]
+
+
 def _reply(result: TurnResult) -> MessageReply:
     state = result.state
     customer_turn = result.first("customer")
@@ -446,7 +455,7 @@ def post_message(
     service = _service(request)
     _require_customer_token(service, conversation_id, credentials)
     try:
-        result = service.post_message(conversation_id, body.text)
+        result = service.post_message(conversation_id, body.text, client=client_key(request))
     except ConversationBusyError:
         raise _busy() from None
     return _reply(result)

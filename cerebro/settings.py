@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated origins of the sites embedding the chat widget (CORS).",
     )
+    identity_misses_per_client: int = Field(
+        default=10,
+        ge=1,
+        description="Identity checks matching no customer that one client (caller address) may "
+        "make in the chat across conversations, per identity_miss_window.",
+    )
+    identity_miss_window: float = Field(
+        default=3600.0, gt=0, description="Seconds an identity check that missed counts."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+
 from agent.brain import Brain, EscalationRequest, Outcome
 from agent.customer_tools import CustomerTools
 from agent.deps import AgentDeps
@@ -16,8 +18,11 @@ log = logging.getLogger(__name__)
 MAX_NOTES = 20
 
 
-def tools_for(state: ConversationState, deps: AgentDeps, *, confirming: bool) -> CustomerTools:
-    """The facade of this turn; it accepts the pending change only when `confirming`."""
+def tools_for(
+    state: ConversationState, deps: AgentDeps, *, confirming: bool, client: str | None = None
+) -> CustomerTools:
+    """The facade of this turn; it accepts the pending change only when `confirming`.
+    `client`: who sent the turn (the API's hash of their address), for the identity limit."""
     return CustomerTools(
         deps.toolbox,
         conversation_id=state["conversation_id"],
@@ -27,15 +32,25 @@ def tools_for(state: ConversationState, deps: AgentDeps, *, confirming: bool) ->
         confirmed=state.get("pending_change") if confirming else None,
         knowledge=deps.knowledge,
         identity_failures=state.get("identity_failures", 0),
+        throttle=deps.identity_throttle,
+        client=client,
     )
 
 
-def act(state: ConversationState, deps: AgentDeps, brain: Brain) -> dict[str, Any]:
+def act(
+    state: ConversationState, deps: AgentDeps, brain: Brain, config: RunnableConfig
+) -> dict[str, Any]:
+    """`config` is the run's (LangGraph passes it): its `client` is who sent the turn."""
     record = state.get("understanding")
     if record is None:
         raise ValueError("act runs after understand")
     request = turn_request(state, deps.policy.history_lines)
-    tools = tools_for(state, deps, confirming=perception_of(state)["affirmation"] == "yes")
+    tools = tools_for(
+        state,
+        deps,
+        confirming=perception_of(state)["affirmation"] == "yes",
+        client=config.get("configurable", {}).get("client"),
+    )
     try:
         outcome = brain.act(request, understanding_of(record), tools)
     except Exception as error:  # a brain must not raise; if it does, a human takes over

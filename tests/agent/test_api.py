@@ -15,6 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from agent.customer_tools import MAX_IDENTITY_FAILURES
+from agent.identity_throttle import DEFAULT_LIMIT
 from agent.nlu import Parser
 from agent.runtime import AgentRuntime, build_runtime
 from api.app import create_app
@@ -281,3 +283,30 @@ def test_events_stream_replies_and_mode_changes(api: Api, live: str) -> None:
     name, data = events[-1]
     assert name == "mode" and data["mode"] == "human"
     assert data["handoff"]["status"] == "queued"  # type: ignore[index]
+
+
+def test_identity_misses_count_per_client_across_conversations(api: Api) -> None:
+    """New conversations do not reset the guessing: past `DEFAULT_LIMIT` misses from one client,
+    no identity check is made for it, even with a customer's real address; others go on."""
+    misses = 0
+    while misses < DEFAULT_LIMIT:
+        conversation_id, headers = api.create(language="en")
+        api.say(conversation_id, headers, "Where is my order?")
+        for _ in range(MAX_IDENTITY_FAILURES):
+            answer = api.say(conversation_id, headers, f"it's guess{misses}@example.org")
+            misses += any(c["error"] == "not_found" for c in answer["tool_calls"])  # type: ignore[union-attr]
+    conversation_id, headers = api.create(language="en")
+    api.say(conversation_id, headers, "Where is my order?")
+    refused = api.say(conversation_id, headers, EMAILS[MARIA])
+    assert [c["error"] for c in refused["tool_calls"]] == ["identity_locked"]  # type: ignore[union-attr]
+    assert "for your security" in str(refused["reply"]).lower()
+    assert "ORD-1" not in str(refused["reply"])
+
+    elsewhere = TestClient(api.app, client=("198.51.100.9", 50000))
+    created = elsewhere.post("/v1/conversations", json={"language": "en"}).json()
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    url = f"/v1/conversations/{created['id']}/messages"
+    elsewhere.post(url, json={"text": "Where is my order?"}, headers=auth)
+    verified = elsewhere.post(url, json={"text": EMAILS[MARIA]}, headers=auth).json()
+    assert verified["tool_calls"][0]["tool"] == "crm.find_customer_by_email"
+    assert verified["tool_calls"][0]["error"] is None

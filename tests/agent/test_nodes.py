@@ -226,7 +226,7 @@ def test_a_failing_brain_becomes_a_tool_failure_escalation() -> None:
         understanding=record("order_status", 0.9),
     )
     brain = ScriptedBrain(Understanding("order_status", 0.9), failure=RuntimeError("bug"))
-    update = act(state, deps(), brain)
+    update = act(state, deps(), brain, {})
     assert update["escalation"]["reason"] == "tool_failure"
     assert "RuntimeError" in update["escalation"]["detail"]
 
@@ -253,7 +253,7 @@ def test_an_unavailable_tool_escalates_even_if_the_brain_does_not() -> None:
         sentiment=FixedSentiment(),
         knowledge=Down(),
     )
-    update = act(state, broken, Answering(Understanding("knowledge_question", 0.9)))
+    update = act(state, broken, Answering(Understanding("knowledge_question", 0.9)), {})
     assert update["escalation"]["reason"] == "tool_failure"
     assert update["turn_tool_calls"][0]["error"] == "unavailable"
 
