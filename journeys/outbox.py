@@ -4,16 +4,17 @@ sent twice, whatever crashes when.
 - **Embedded messaging on the same database** (`OutboxRelay.inline`): the decision's own
   transaction queues its message (`queue_in`, called by the pipeline before the commit) and
   records the outcome on the decision: both commit together, or neither does.
-- **Any other messaging** (a company's service over HTTP): the decision's transaction writes an
-  `outbox` row next to the decision (`pending`). After the commit the pipeline asks the relay to
-  deliver it; the relay claims rows by moving their `next_attempt_at` past the next retry delay
-  (a lease: a relay that dies mid-send is retried after it), sends each with an
-  `Idempotency-Key` derived from the decision, the same on every attempt in every process (a
-  service that honours the tools contract queues it once), then records the outcome and deletes
-  the row. Whatever was not handed off is delivered on a later tick of due work. An
-  `unavailable` error is retried (`RETRY_DELAYS`); any other refusal fails the decision at once.
-  Rows left behind are also delivered by a process whose messaging is embedded (in one
-  transaction with the record).
+- **Any other messaging** (a company's service over HTTP, its own `MessagingTools`, the
+  embedded one on another database): the decision's transaction writes an `outbox` row next to
+  the decision (`pending`). After the commit the pipeline asks the relay to deliver it; the
+  relay claims rows by moving their `next_attempt_at` past the next retry delay (a lease: a
+  relay that dies mid-send is retried after it), sends each with the `idempotency_key` of its
+  decision, the same on every attempt in every process (every `MessagingTools` queues it once,
+  see `MessagingTools.send`), then records the outcome and deletes the row. Whatever was not
+  handed off is delivered on a later tick of due work. An `unavailable` error is retried
+  (`RETRY_DELAYS`); any other refusal fails the decision at once. Rows left behind are also
+  delivered by a process whose messaging is embedded (in one transaction with the record, with
+  the same key, in case an earlier attempt reached this store through a service).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from journeys.hotpath import Raw, sql
 from journeys.schema import DecisionRecord, OutboxRecord, table
 from memory.db import Database
 from tools.errors import ToolError
-from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
+from tools.messaging import EmbeddedMessaging, MessagingTools
 from tools.messaging.embedded import Outgoing
 from tools.types import Message
 
@@ -109,8 +110,15 @@ class OutboxRelay:
             ).all()  # the others were delivered (or are being) by another relay
             if not rows:
                 return 0
-            drafts = [
-                Outgoing(row.customer_id, row.channel, row.purpose, row.body, row.subject)
+            drafts = [  # keyed: an earlier attempt may have reached this store another way
+                Outgoing(
+                    row.customer_id,
+                    row.channel,
+                    row.purpose,
+                    row.body,
+                    row.subject,
+                    idempotency_key(row.decision_id),
+                )
                 for row in rows
             ]
             queued = self.messaging.queue_many(session, drafts, now)
@@ -195,21 +203,13 @@ class OutboxRelay:
         return len(outcomes)
 
     def _send(self, row: Row[tuple[object, ...]]) -> Message:
-        if isinstance(self.messaging, HttpMessaging):
-            return self.messaging.send(
-                row.customer_id,
-                channel=row.channel,
-                purpose=row.purpose,
-                body=row.body,
-                subject=row.subject,
-                idempotency_key=idempotency_key(row.decision_id),
-            )
         return self.messaging.send(
             row.customer_id,
             channel=row.channel,
             purpose=row.purpose,
             body=row.body,
             subject=row.subject,
+            idempotency_key=idempotency_key(row.decision_id),
         )
 
 

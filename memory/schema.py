@@ -332,6 +332,9 @@ class Message(Base):
         CheckConstraint(_one_of("status", v.MessageStatus), name="status"),
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         Index("ix_messages_status", "status"),
+        Index(
+            "ix_messages_customer_idempotency_key", "customer_id", "idempotency_key", unique=True
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -345,6 +348,10 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    """The sender's key for this message, unique per customer: a send repeated with it answers
+    this message instead of queueing another (`tools.messaging.protocol`). None when sent
+    without one."""
 
 
 class Handoff(Base):

@@ -13,6 +13,7 @@ from typing import Any, get_args
 import pytest
 from sqlalchemy import func, select, update
 
+from cerebro.clock import FixedClock
 from memory.db import Database, next_id
 from memory.demo.generator import DEFAULT_NOW
 from memory.demo.seeding import seed
@@ -31,6 +32,7 @@ from memory.transfer.models import (
 )
 from memory.transfer.reader import HeaderField, RecordText, read_events
 from tests.conftest import open_database
+from tools.messaging import EmbeddedMessaging
 
 SCHEMA_FILE = Path(__file__).parents[1] / "docs" / "data-schema.json"
 
@@ -221,6 +223,32 @@ def test_an_unverified_visitors_handoff_round_trips(db: Database, document: dict
     assert visitor["id"] == document["tables"]["handoffs"][0]["id"]
     assert visitor["customer_id"] is None
     assert all(h["customer_id"] for h in exported["tables"]["handoffs"][1:])
+
+
+def test_a_messages_idempotency_key_round_trips_and_may_be_absent(
+    db: Database, document: dict[str, Any]
+) -> None:
+    """Keys survive a move to another database (a retry there is still a replay); documents
+    written before messages kept keys have no such field and import with none."""
+    assert document["tables"]["messages"], "the seeded data has messages"
+    older = json.loads(json.dumps(document))
+    for message in older["tables"]["messages"]:
+        assert message.pop("idempotency_key") is None
+    keyed = older["tables"]["messages"][0]
+    keyed["idempotency_key"] = "cerebro-decision-7"
+    import_json(db, older)
+    exported = json.loads(export_text(db))["tables"]["messages"]
+    assert exported[0]["idempotency_key"] == "cerebro-decision-7"
+    assert all(message["idempotency_key"] is None for message in exported[1:])
+    replayed = EmbeddedMessaging(db, FixedClock(DEFAULT_NOW)).send(
+        keyed["customer_id"],
+        channel=keyed["channel"],
+        purpose=keyed["purpose"],
+        body=keyed["body"],
+        subject=keyed["subject"],
+        idempotency_key="cerebro-decision-7",
+    )
+    assert replayed.id == keyed["id"]
 
 
 # --- refusals ---------------------------------------------------------------------------------

@@ -642,5 +642,6 @@ class Builder:
                 "error": MESSAGE_ERRORS[channel] if status == "failed" else None,
                 "created_at": created_at,
                 "updated_at": min(created_at + _MINUTE * self.rng.randint(1, 30), self.now),
+                "idempotency_key": None,
             },
         )

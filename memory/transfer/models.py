@@ -148,6 +148,11 @@ class MessageRecord(Record):
     error: str | None
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    idempotency_key: Annotated[str, _text(255, 1)] | None = Field(
+        default=None,
+        description="The sender's key for the message, unique per customer (a send repeated "
+        "with it answers this message again)",
+    )
 
 
 class NoteRecord(Record):

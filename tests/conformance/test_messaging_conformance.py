@@ -1,7 +1,10 @@
-"""The messaging contract: one outbox, addresses from the profile, consent, delivery status."""
+"""The messaging contract: one outbox, addresses from the profile, consent, delivery status,
+idempotency keys."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from memory.vocabulary import Channel
 from tests.conformance import world as w
 from tests.conformance.expect import expect_error
 from tools.messaging import MessagingTools
+from tools.types import Message
 
 
 @pytest.mark.parametrize(
@@ -135,3 +139,110 @@ def test_another_customers_message_is_not_found(messaging: MessagingTools) -> No
     assert messaging.list_messages(w.MARIA) == []
     with expect_error("not_found", "CUS-999999"):
         messaging.send("CUS-999999", channel="email", purpose="service", body="Hi")
+
+
+# --- Idempotency keys: a retried send queues one message ------------------------------------
+
+
+def test_a_send_repeated_with_its_key_answers_the_first_message_and_queues_nothing(
+    messaging: MessagingTools, clock: FixedClock
+) -> None:
+    first = messaging.send(
+        w.MARIA, channel="whatsapp", purpose="service", body="Tu pedido", idempotency_key="k-1"
+    )
+    clock.set(w.NOW + timedelta(minutes=3))
+    again = messaging.send(
+        w.MARIA, channel="whatsapp", purpose="service", body="Tu pedido", idempotency_key="k-1"
+    )
+    assert again == first
+    assert messaging.list_messages(w.MARIA) == [first]
+    sent = messaging.update_status(first.id, "sent")
+    replayed = messaging.send(
+        w.MARIA, channel="whatsapp", purpose="service", body="Tu pedido", idempotency_key="k-1"
+    )
+    assert replayed == sent  # the message as it is now
+    assert messaging.list_messages(w.MARIA) == [sent]
+
+
+def test_another_key_or_no_key_queues_another_message(messaging: MessagingTools) -> None:
+    sent = [
+        messaging.send(w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key=k)
+        for k in ("k-1", "k-2", None, None)
+    ]
+    assert len({message.id for message in sent}) == 4
+    assert sorted(m.id for m in messaging.list_messages(w.MARIA)) == sorted(m.id for m in sent)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"body": "Other text"}, {"channel": "sms"}, {"purpose": "marketing"}, {"subject": "New"}],
+    ids=["body", "channel", "purpose", "subject"],
+)
+def test_a_key_reused_for_another_message_is_a_conflict(
+    messaging: MessagingTools, change: dict[str, str]
+) -> None:
+    message = {"channel": "whatsapp", "purpose": "service", "body": "Hola"}
+    first = messaging.send(w.MARIA, **message, idempotency_key="k-1")  # type: ignore[arg-type]
+    with expect_error("conflict", "k-1", "already used"):
+        messaging.send(w.MARIA, **{**message, **change}, idempotency_key="k-1")  # type: ignore[arg-type]
+    assert messaging.list_messages(w.MARIA) == [first]
+
+
+def test_a_key_belongs_to_its_customer(messaging: MessagingTools) -> None:
+    marias = messaging.send(
+        w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key="shared"
+    )
+    # Another customer's use of the key neither answers María's message nor clashes with it.
+    lins = messaging.send(
+        w.LIN, channel="in_app", purpose="service", body="Other", idempotency_key="shared"
+    )
+    assert (lins.customer_id, lins.to_address, lins.body) == (w.LIN, w.LIN, "Other")
+    assert lins.id != marias.id
+    assert messaging.list_messages(w.LIN) == [lins]
+    with expect_error("not_found", marias.id):
+        messaging.get_message(w.LIN, marias.id)
+    assert (
+        messaging.send(
+            w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key="shared"
+        )
+        == marias
+    )
+    assert messaging.list_messages(w.MARIA) == [marias]
+
+
+def test_a_refused_send_keeps_no_key(messaging: MessagingTools) -> None:
+    with expect_error("rule_violation", "no phone number"):
+        messaging.send(w.LIN, channel="sms", purpose="service", body="Hi", idempotency_key="k-1")
+    message = messaging.send(
+        w.LIN, channel="email", purpose="service", body="Hi", idempotency_key="k-1"
+    )
+    assert messaging.list_messages(w.LIN) == [message]
+
+
+@pytest.mark.parametrize("key", ["", "two words", "x" * 256, "clé"])
+def test_an_idempotency_key_is_1_to_255_visible_ascii_characters(
+    messaging: MessagingTools, key: str
+) -> None:
+    with expect_error("invalid_input", "idempotency_key"):
+        messaging.send(w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key=key)
+    assert messaging.list_messages(w.MARIA) == []
+    longest = messaging.send(
+        w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key="x" * 255
+    )
+    assert messaging.list_messages(w.MARIA) == [longest]
+
+
+def test_concurrent_sends_with_one_key_queue_one_message(messaging: MessagingTools) -> None:
+    """Retries that overlap (a client that timed out while the first attempt still runs)."""
+    start = threading.Barrier(4)
+
+    def send(_: int) -> Message:
+        start.wait(timeout=30)
+        return messaging.send(
+            w.MARIA, channel="email", purpose="service", body="Hi", idempotency_key="k-1"
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert len({message.id for message in answers}) == 1
+    assert messaging.list_messages(w.MARIA) == [answers[0]]

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
 from journeys.events import Event
-from journeys.outbox import RETRY_DELAYS
+from journeys.outbox import RETRY_DELAYS, idempotency_key
 from journeys.pipeline import EventContext, Pipeline
 from journeys.schema import DecisionRecord, EventRecord, OutboxRecord
 from memory.db import Database
-from memory.vocabulary import Channel, Purpose
+from memory.vocabulary import Channel, MessageStatus, Purpose
 from tests.journeys.conftest import MARIA, NOON
 from tests.journeys.test_policy_pipeline import PROMO, SURVEY, logged, outbox, request
 from tests.web import free_port, serve_in_thread
@@ -28,7 +28,7 @@ from tools.http_client import HttpToolClient
 from tools.messaging import EmbeddedMessaging, HttpMessaging, MessagingTools
 from tools.messaging.embedded import Outgoing
 from tools.reference_server import create_reference_app
-from tools.types import Message
+from tools.types import DEFAULT_LIST_LIMIT, Message
 
 
 class SimulatedCrash(BaseException):
@@ -152,6 +152,81 @@ def test_a_delivered_message_is_not_delivered_again(pipeline: Pipeline, seeded: 
     assert pipeline.outbox.deliver([decision.id], pipeline.clock.now()) == 0
     assert pipeline.run_due() == 0
     assert len(outbox(seeded, MARIA)) == 1
+
+
+class OwnAdapter:
+    """A company's own `MessagingTools`, neither HTTP nor on this database (it queues in its own
+    store, here the embedded messaging). With `crash`, this process dies after the adapter
+    queued the message and before the relay recorded it."""
+
+    def __init__(self, store: EmbeddedMessaging, *, crash: bool) -> None:
+        self.store = store
+        self.crash = crash
+        self.keys: list[str | None] = []
+
+    def send(
+        self,
+        customer_id: str,
+        *,
+        channel: Channel,
+        purpose: Purpose,
+        body: str,
+        subject: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        self.keys.append(idempotency_key)
+        message = self.store.send(
+            customer_id,
+            channel=channel,
+            purpose=purpose,
+            body=body,
+            subject=subject,
+            idempotency_key=idempotency_key,
+        )
+        if self.crash:
+            raise SimulatedCrash
+        return message
+
+    def get_message(self, customer_id: str, message_id: str) -> Message:
+        return self.store.get_message(customer_id, message_id)
+
+    def list_messages(self, customer_id: str, limit: int = DEFAULT_LIST_LIMIT) -> list[Message]:
+        return self.store.list_messages(customer_id, limit)
+
+    def update_status(
+        self, message_id: str, status: MessageStatus, error: str | None = None
+    ) -> Message:
+        return self.store.update_status(message_id, status, error)
+
+
+@pytest.mark.parametrize("retried_by", ["own-adapter", "embedded-inline"])
+def test_any_adapter_gets_the_decisions_key_so_a_crash_after_sending_sends_once(
+    seeded: Database, clock: FixedClock, retried_by: str
+) -> None:
+    """The key is part of every `MessagingTools.send`, not a favour of the HTTP adapter: the
+    retry after a crash between the send and its record is a replay, whether the same kind of
+    adapter retries or a process with the embedded messaging on this database (which queues in
+    the decision's transaction, with the same key)."""
+    first = OwnAdapter(EmbeddedMessaging(seeded, clock), crash=True)
+    with pytest.raises(SimulatedCrash):
+        pipeline_with(seeded, clock, first).decide(request(MARIA, PROMO))
+    [kept] = left_in_outbox(seeded)
+    assert logged(seeded, kept.decision_id).state == "pending"
+    [queued] = EmbeddedMessaging(seeded, clock).list_messages(MARIA, limit=1)
+    assert queued.body == PROMO.body  # the adapter has it
+
+    again = OwnAdapter(EmbeddedMessaging(seeded, clock), crash=False)
+    retrying = again if retried_by == "own-adapter" else EmbeddedMessaging(seeded, clock)
+    restarted = pipeline_with(seeded, clock, retrying)
+    clock.set(clock.now() + RETRY_DELAYS[0])
+    assert restarted.run_due() == 1
+    decision = logged(seeded, kept.decision_id)
+    assert (decision.state, decision.message_id) == ("dispatched", queued.id)
+    assert outbox(seeded, MARIA) == [("whatsapp", "marketing", PROMO.body)]
+    assert left_in_outbox(seeded) == []
+    assert first.keys + again.keys == [idempotency_key(kept.decision_id)] * (
+        2 if retried_by == "own-adapter" else 1
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from memory.schema import Message
 from memory.vocabulary import MESSAGE_TRANSITIONS, Channel, MessageStatus, Purpose
 from tools import types as t
 from tools.errors import ConflictError, NotFoundError, RuleViolationError, ToolError
+from tools.messaging.keys import checked_key
 from tools.store import require_customer
 
 NEEDS_CONSENT = frozenset({"marketing", "sales"})
@@ -39,6 +40,7 @@ _MESSAGE_COLUMNS = (
     "body",
     "status",
     "error",
+    "idempotency_key",
     "created_at",
     "updated_at",
 )
@@ -96,13 +98,25 @@ class EmbeddedMessaging:
         purpose: Purpose,
         body: str,
         subject: str | None = None,
+        idempotency_key: str | None = None,
     ) -> t.Message:
-        draft = Outgoing(customer_id, channel, purpose, body, subject)
-        now = self._clock.now()
-        with self._db.session() as session:
-            [queued] = self.queue_many(session, [draft], now)
+        draft = Outgoing(customer_id, channel, purpose, body, subject, idempotency_key)
+        integrity_error = self._db.engine.dialect.loaded_dbapi.IntegrityError
+        try:
+            queued = self._queue(draft)
+        except integrity_error:
+            if idempotency_key is None:
+                raise
+            # A concurrent send with the same key committed between our look-up and our insert
+            # (PostgreSQL; on SQLite writers queue up): look again, it answers that message.
+            queued = self._queue(draft)
         if isinstance(queued, ToolError):
             raise queued
+        return queued
+
+    def _queue(self, draft: Outgoing) -> t.Message | ToolError:
+        with self._db.session() as session:
+            [queued] = self.queue_many(session, [draft], self._clock.now())
         return queued
 
     def queue_many(
@@ -111,35 +125,22 @@ class EmbeddedMessaging:
         """`send` for each draft, inside the caller's transaction on `database`, with a few
         statements for all of them: each is queued if and only if that transaction commits (the
         journeys' outbox relay records the hand-off in the same one, so a message is never
-        queued twice nor lost). One result per draft: the message, or why it was refused."""
-        outcomes: list[ToolError | int] = []
-        """Per draft: why it was refused, or its index in `checked`."""
-        checked: list[tuple[t.NewMessage, str, str]] = []
+        queued twice nor lost). One result per draft: the message, or why it was refused.
+
+        A draft with an `idempotency_key` the customer already used (stored, or earlier in
+        `drafts`) answers that message, or a `conflict`, and queues nothing (`send`'s rules).
+        If a concurrent transaction stores the same key first, the insert raises the driver's
+        `IntegrityError` (`send` then looks again)."""
         if not drafts:
             return []  # (and no `IN ()`, which PostgreSQL refuses)
+        outcomes: list[ToolError | t.Message | int] = []
+        """Per draft: why it was refused, the message its key answers, or its index in
+        `checked`."""
+        checked: list[tuple[t.NewMessage, str, str, str | None]] = []
         driver = _Driver(session)
-        ids = sorted({draft.customer_id for draft in drafts})
-        customers: dict[str, tuple[str, str, str | None]] = {}
-        consents: dict[tuple[str, str, str], _Consent] = {}
-        driver.cursor.execute(
-            driver.statement(_RECIPIENTS.format(", ".join("?" for _ in ids))), ids
-        )
-        for (
-            customer_id,
-            email,
-            phone,
-            channel,
-            purpose,
-            granted,
-            updated_at,
-        ) in driver.cursor.fetchall():
-            customers[customer_id] = (customer_id, email, phone)
-            if channel is not None:
-                if isinstance(updated_at, str):
-                    updated_at = datetime.fromisoformat(updated_at)
-                consents[(customer_id, channel, purpose)] = _Consent(
-                    bool(granted), updated_at.replace(tzinfo=UTC)
-                )
+        customers, consents = _recipients(driver, sorted({d.customer_id for d in drafts}))
+        keyed: dict[tuple[str, str], t.Message | int] = dict(_sent_with_keys(session, drafts))
+        """The message each (customer, key) answers: stored, or the index of an earlier draft."""
         for draft in drafts:
             try:
                 message = t.NewMessage.parse(
@@ -148,6 +149,10 @@ class EmbeddedMessaging:
                     body=draft.body,
                     subject=draft.subject,
                 )
+                key = checked_key(draft.idempotency_key)
+                if key is not None and (draft.customer_id, key) in keyed:
+                    outcomes.append(_replay(keyed[(draft.customer_id, key)], message, key, checked))
+                    continue
                 customer = customers.get(draft.customer_id)
                 if customer is None:
                     raise NotFoundError(f"customer {draft.customer_id} not found")
@@ -158,8 +163,10 @@ class EmbeddedMessaging:
             except ToolError as error:
                 outcomes.append(error)
                 continue
+            if key is not None:
+                keyed[(draft.customer_id, key)] = len(checked)
             outcomes.append(len(checked))
-            checked.append((message, draft.customer_id, address))
+            checked.append((message, draft.customer_id, address, key))
         rows = [
             {
                 "id": message_id,
@@ -171,10 +178,11 @@ class EmbeddedMessaging:
                 "body": message.body,
                 "status": "queued",
                 "error": None,
+                "idempotency_key": key,
                 "created_at": now,
                 "updated_at": now,
             }
-            for message_id, (message, customer_id, address) in zip(
+            for message_id, (message, customer_id, address, key) in zip(
                 _next_ids(driver, "MSG", len(checked)), checked, strict=True
             )
         ]
@@ -250,6 +258,80 @@ class Outgoing:
     purpose: Purpose
     body: str
     subject: str | None = None
+    idempotency_key: str | None = None
+
+
+_Customers = dict[str, tuple[str, str, str | None]]
+_Consents = dict[tuple[str, str, str], _Consent]
+
+
+def _recipients(driver: _Driver, ids: list[str]) -> tuple[_Customers, _Consents]:
+    """Each customer's id, email and phone, and their consents by (customer, channel, purpose)."""
+    customers: _Customers = {}
+    consents: _Consents = {}
+    driver.cursor.execute(driver.statement(_RECIPIENTS.format(", ".join("?" for _ in ids))), ids)
+    for (
+        customer_id,
+        email,
+        phone,
+        channel,
+        purpose,
+        granted,
+        updated_at,
+    ) in driver.cursor.fetchall():
+        customers[customer_id] = (customer_id, email, phone)
+        if channel is not None:
+            if isinstance(updated_at, str):
+                updated_at = datetime.fromisoformat(updated_at)
+            consents[(customer_id, channel, purpose)] = _Consent(
+                bool(granted), updated_at.replace(tzinfo=UTC)
+            )
+    return customers, consents
+
+
+def _sent_with_keys(
+    session: Session, drafts: Sequence[Outgoing]
+) -> dict[tuple[str, str], t.Message]:
+    """The stored messages the drafts' (customer, idempotency key) pairs name (one look-up,
+    only when some draft has a key: the journeys' hot path sends none)."""
+    wanted = {(d.customer_id, d.idempotency_key) for d in drafts if d.idempotency_key is not None}
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Message).where(
+            Message.customer_id.in_({customer for customer, _ in wanted}),
+            Message.idempotency_key.in_({key for _, key in wanted}),
+        )
+    )
+    found: dict[tuple[str, str], t.Message] = {}
+    for row in rows:
+        pair = (row.customer_id, row.idempotency_key or "")
+        if pair in wanted:
+            found[pair] = _message(row)
+    return found
+
+
+def _replay(
+    first: t.Message | int,
+    message: t.NewMessage,
+    key: str,
+    checked: list[tuple[t.NewMessage, str, str, str | None]],
+) -> t.Message | int:
+    """What a send repeating `key` answers: the `first` message sent with it (stored, or the
+    index of an earlier draft in `checked`), if `message` is the same, else a `conflict`."""
+    earlier = checked[first][0] if isinstance(first, int) else first
+    if (earlier.channel, earlier.purpose, earlier.subject, earlier.body) != (
+        message.channel,
+        message.purpose,
+        message.subject,
+        message.body,
+    ):
+        named = "" if isinstance(first, int) else f" ({first.id})"
+        raise ConflictError(
+            f"idempotency key {key} was already used for another message{named}: a retry must "
+            "repeat the same channel, purpose, subject and body; use a new key for a new message"
+        )
+    return first
 
 
 def _next_ids(driver: _Driver, prefix: str, count: int, width: int = 6) -> list[str]:

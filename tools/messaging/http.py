@@ -7,6 +7,7 @@ from pydantic import TypeAdapter
 from memory.vocabulary import Channel, MessageStatus, Purpose
 from tools import types as t
 from tools.http_client import HttpToolClient, path
+from tools.messaging.keys import checked_key
 
 _MESSAGE = TypeAdapter(t.Message)
 _MESSAGES = TypeAdapter(list[t.Message])
@@ -28,16 +29,16 @@ class HttpMessaging:
         subject: str | None = None,
         idempotency_key: str | None = None,
     ) -> t.Message:
-        """`idempotency_key`: the same on every retry of one message, across processes and
-        restarts (the journeys' outbox relay passes one per decision), so the service queues it
-        once; without it, one key per call."""
+        """`idempotency_key` goes as the `Idempotency-Key` header, which the contract asks the
+        service to keep with the message (`MessagingTools.send`); without it, the client makes
+        one per call, so that its own retries of the call queue one message."""
         draft = t.NewMessage.parse(channel=channel, purpose=purpose, body=body, subject=subject)
         return self._client.call(
             "POST",
             path("customers", customer_id, "messages"),
             _MESSAGE,
             body=draft,
-            idempotency_key=idempotency_key,
+            idempotency_key=checked_key(idempotency_key),
         )
 
     def get_message(self, customer_id: str, message_id: str) -> t.Message:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from tools import types as t
 from tools.messaging.protocol import MessagingTools
@@ -14,18 +14,23 @@ from tools.rest import PROBLEM_RESPONSES, Idempotent
 def messaging_router(messaging: MessagingTools) -> APIRouter:
     router = APIRouter(tags=["messaging"], responses=PROBLEM_RESPONSES)
 
-    @router.post("/customers/{customer_id}/messages", status_code=201, response_model=t.Message)
-    def send(customer_id: str, body: t.NewMessage, replay: Idempotent) -> Response:
-        return replay.answer(
-            body,
-            lambda: messaging.send(
-                customer_id,
-                channel=body.channel,
-                purpose=body.purpose,
-                body=body.body,
-                subject=body.subject,
-            ),
-            201,
+    @router.post("/customers/{customer_id}/messages", status_code=201)
+    def send(
+        customer_id: str,
+        body: t.NewMessage,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> t.Message:
+        """Queue one message. An `Idempotency-Key` is kept with the message, for the customer
+        in the path: repeating the request with it answers the first message and queues
+        nothing; the key with a different message is a 409 `conflict`. (Unlike the other POSTs,
+        whose keys the server keeps in memory, the key goes to `messaging.send`.)"""
+        return messaging.send(
+            customer_id,
+            channel=body.channel,
+            purpose=body.purpose,
+            body=body.body,
+            subject=body.subject,
+            idempotency_key=idempotency_key,
         )
 
     @router.get("/customers/{customer_id}/messages")
