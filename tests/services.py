@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 
 POSTGRES_URL = os.environ.get(
@@ -50,3 +51,21 @@ def postgres_schema() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
+    """The test Redis server and a key prefix of the caller's own; its keys go afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        require_service("Redis", error)
+    prefix = f"cerebro-test-{uuid.uuid4().hex[:10]}"
+    try:
+        yield client, prefix
+    finally:
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+        client.close()

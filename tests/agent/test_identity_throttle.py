@@ -4,12 +4,10 @@ and Redis for the scaled mode) passes the same tests."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-import redis
 
 from agent.identity_throttle import (
     IdentityThrottle,
@@ -18,7 +16,7 @@ from agent.identity_throttle import (
     build_identity_throttle,
 )
 from cerebro.settings import Settings
-from tests.services import REDIS_URL, require_service
+from tests.services import REDIS_URL, redis_prefix
 
 LIMIT = 3
 WINDOW = 1.0
@@ -41,16 +39,8 @@ def throttled(request: pytest.FixtureRequest) -> Iterator[Throttled]:
 
         yield Throttled(LocalIdentityThrottle(LIMIT, WINDOW, now=lambda: now[0]), advance)
         return
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        require_service("Redis", error)
-    prefix = f"cerebro-test-{uuid.uuid4().hex[:10]}"
-    yield Throttled(RedisIdentityThrottle(client, LIMIT, WINDOW, prefix=prefix), time.sleep)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
-    client.close()
+    with redis_prefix() as (client, prefix):
+        yield Throttled(RedisIdentityThrottle(client, LIMIT, WINDOW, prefix=prefix), time.sleep)
 
 
 def test_a_client_is_stopped_after_the_limit_of_misses_and_others_are_not(

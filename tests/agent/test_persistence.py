@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from agent.locks import ConversationBusyError, ConversationLocks, LocalLocks, Re
 from agent.service import ConversationService
 from memory.schema import Order
 from tests.agent.conftest import OLIVIA, World
-from tests.services import REDIS_URL, require_service
+from tests.services import REDIS_URL, redis_prefix
 
 
 def service(world: World, saver: BaseCheckpointSaver[Any]) -> ConversationService:
@@ -93,19 +92,14 @@ def test_local_locks_serialize_a_conversation_and_time_out() -> None:
 
 @pytest.mark.redis
 def test_redis_locks_serialize_a_conversation_across_clients() -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        require_service("Redis", error)
-    prefix = f"cerebro-test-{uuid.uuid4().hex[:8]}"
-    _holds_one_at_a_time(RedisLocks(client, lease=5, prefix=prefix))
-    other = RedisLocks(redis.Redis.from_url(REDIS_URL), lease=5, prefix=prefix)
-    with (
-        RedisLocks(client, lease=5, prefix=prefix).hold("conv_x", wait=1),
-        pytest.raises(ConversationBusyError),
-        other.hold("conv_x", wait=0.1),
-    ):
-        pass
-    with other.hold("conv_x", wait=1):
-        pass
+    with redis_prefix() as (client, prefix):
+        _holds_one_at_a_time(RedisLocks(client, lease=5, prefix=prefix))
+        other = RedisLocks(redis.Redis.from_url(REDIS_URL), lease=5, prefix=prefix)
+        with (
+            RedisLocks(client, lease=5, prefix=prefix).hold("conv_x", wait=1),
+            pytest.raises(ConversationBusyError),
+            other.hold("conv_x", wait=0.1),
+        ):
+            pass
+        with other.hold("conv_x", wait=1):
+            pass

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -50,7 +49,7 @@ from tests.journeys.conftest import (
 from tests.journeys.test_policy_pipeline import SURVEY, request
 from tests.journeys.test_scenarios import EXAMPLES, HOUR, START, Cerebro
 from tests.journeys.test_served_restart import Served
-from tests.services import REDIS_URL, postgres_schema, require_service
+from tests.services import REDIS_URL, postgres_schema, redis_prefix
 from tests.test_serve import CEREBRO
 from tests.web import free_port
 from tools.factory import build_toolbox
@@ -74,16 +73,8 @@ def pg(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def bus() -> Iterator[EventBus]:
     """The bus on the real Redis, under a prefix of its own (removed afterwards)."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        require_service("Redis", error)
-    made = EventBus(client, PARTITIONS, prefix=f"cerebro-test-{uuid.uuid4().hex[:10]}")
-    yield made
-    for key in client.scan_iter(match=f"{made.prefix}:*"):
-        client.delete(key)
-    client.close()
+    with redis_prefix() as (client, prefix):
+        yield EventBus(client, PARTITIONS, prefix=prefix)
 
 
 class AskToSend:
