@@ -22,23 +22,29 @@ class _Request:
     texts: Sequence[str]
     vectors: np.ndarray | None = None
     error: BaseException | None = None
+    taken: bool = False
+    """In a pass (its own caller's or another's): its caller only waits for it to be done."""
     done: bool = field(default=False)
 
 
 class BatchingEmbedder:
     """Wraps an `Embedder` so that calls arriving together share one forward pass.
 
-    No timer and no thread of its own: the first caller embeds its texts at once; callers that
-    arrive meanwhile queue up, and when the pass ends one of them embeds the whole queue in one
-    batch. A sentence encoder on a CPU embeds eight short texts in about the time of two, so
-    under load this multiplies throughput, and alone it adds nothing.
+    No timer and no thread of its own: a caller embeds its texts at once while fewer than
+    `passes` forward passes are running; callers that arrive when all are busy queue up, and
+    when a pass ends one of them embeds the whole queue in one batch. A sentence encoder on a
+    CPU embeds eight short texts in about the time of two, so under load this multiplies
+    throughput, and alone it adds nothing. With one thread per operation a pass keeps one core
+    busy: `passes` = the cores lets a turn start its pass on an idle core instead of waiting
+    out another turn's.
     """
 
-    def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH, passes: int = 1) -> None:
         self._inner = inner
         self._max_batch = max_batch
+        self._passes = passes
         self._queue: list[_Request] = []
-        self._busy = False
+        self._running = 0
         self._changed = threading.Condition()
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
@@ -47,11 +53,11 @@ class BatchingEmbedder:
             self._queue.append(request)
         while True:
             with self._changed:
-                while self._busy and not request.done:
+                while not request.done and (request.taken or self._running >= self._passes):
                     self._changed.wait()
                 if request.done:
                     break
-                self._busy = True
+                self._running += 1
                 batch = self._take()
             self._run(batch)
         if request.error is not None:
@@ -66,6 +72,8 @@ class BatchingEmbedder:
         while self._queue and size + len(self._queue[0].texts) <= self._max_batch:
             size += len(self._queue[0].texts)
             batch.append(self._queue.pop(0))
+        for request in batch:
+            request.taken = True
         return batch
 
     def _run(self, batch: list[_Request]) -> None:
@@ -82,7 +90,7 @@ class BatchingEmbedder:
             with self._changed:
                 for request in batch:
                     request.done = True
-                self._busy = False
+                self._running -= 1
                 self._changed.notify_all()
 
 

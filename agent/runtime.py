@@ -5,7 +5,10 @@ and the conversation service."""
 from __future__ import annotations
 
 import functools
+import gc
 import logging
+import os
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,28 +48,42 @@ class AgentRuntime:
 
     def warm_up(self) -> None:
         """Load the models and index the knowledge base now, not on the first message."""
-        self.parser.classifier.warm_up()
-        self.deps.sentiment.analyze("hello")
-        self.knowledge.index()
+        warm_up(self.parser, self.deps.sentiment, self.knowledge)
 
     def close(self) -> None:
         self.stack.close()
 
 
-@functools.cache
-def shared_encoder() -> CachingEmbedder:
-    """The process's sentence encoder (the NLU's shared MiniLM): concurrent turns share forward
-    passes, and recent texts come from a cache.
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits for it (Python's default is 0.005)."""
 
-    Also limits torch and the BLAS under numpy to one thread per operation: a server runs many
-    turns in parallel, and several threads per operation on a few busy cores make every turn
-    slower. Torch's threads cost 10x (measured); OpenBLAS's helper thread spins between the
-    classifier's small matrix products and burnt a whole core at 50 concurrent conversations
-    (process CPU per turn 59 ms with it, 17 ms without; benchmarks/bench_agent.py).
+
+@functools.cache
+def tune_for_concurrent_turns() -> None:
+    """Set this process up to play many turns at once (called once, by `shared_encoder`).
+
+    - Torch and the BLAS under numpy get one thread per operation: a server runs many turns in
+      parallel, and several threads per operation on a few busy cores make every turn slower.
+      Torch's threads cost 10x (measured); OpenBLAS's helper thread spins between the
+      classifier's small matrix products and burnt a whole core at 50 concurrent conversations
+      (process CPU per turn 59 ms with it, 17 ms without; benchmarks/bench_agent.py).
+    - The GIL switch interval drops to 1 ms. A turn releases the GIL around every SQLite query
+      and encoder pass, and while another turn runs Python it waits up to the switch interval
+      to get it back, each time: an encoder pass next to a busy Python thread took 33 ms at
+      5 ms, 13 ms at 1 ms (alone 7 ms).
     """
     torch.set_num_threads(1)
     threadpool_limits(limits=1)
-    return CachingEmbedder(BatchingEmbedder(shared_embedder()))
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+@functools.cache
+def shared_encoder() -> CachingEmbedder:
+    """The process's sentence encoder (the NLU's shared MiniLM): recent texts come from a
+    cache; up to one forward pass per core runs at a time, and calls arriving while they run
+    share the next pass."""
+    tune_for_concurrent_turns()
+    return CachingEmbedder(BatchingEmbedder(shared_embedder(), passes=os.cpu_count() or 1))
 
 
 @functools.cache
@@ -79,6 +96,20 @@ def default_sentiment_analyzer() -> SentimentAnalyzer:
 def default_understanding(cache_dir: Path) -> Parser:
     """The process's NLU on the shared encoder; `cache_dir` keeps the examples' embeddings."""
     return Parser(IntentClassifier(shared_encoder(), cache_dir=cache_dir))
+
+
+def warm_up(parser: Parser, sentiment: SentimentAnalyzer, knowledge: KnowledgeBase) -> None:
+    """Load the models and index the knowledge base, then freeze what the process holds.
+
+    `gc.freeze()` moves every object alive after the warm-up (the models, the libraries, about
+    700 000 objects) out of the collector's sight: a full collection no longer walks them, which
+    took about 250 ms, a pause every turn in flight would wait out.
+    """
+    parser.classifier.warm_up()
+    sentiment.analyze("hello")
+    knowledge.index()
+    gc.collect()
+    gc.freeze()
 
 
 def select_brain(settings: Settings, offline: OfflineBrain) -> Brain:

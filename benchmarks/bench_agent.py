@@ -17,7 +17,9 @@ the account details, goodbye), worded per customer so no two conversations send 
 taken around the call that plays it on the server side (no HTTP), lock and checkpoint included.
 Each customer waits `--think-ms` (jittered) between a reply and their next message, as people
 typing do; 0 makes it a closed loop. The embedding model is loaded and both graphs warmed up
-before measuring.
+before measuring, as `cerebro serve` does (`agent.runtime.warm_up`). Next to each system's times
+it prints the cores the machine's other processes kept busy while it played: on a shared 2-core
+machine the tail moves with them.
 """
 
 from __future__ import annotations
@@ -54,7 +56,12 @@ from agent.deps import AgentDeps
 from agent.graph import build_graph
 from agent.locks import LocalLocks
 from agent.offline import OfflineBrain
-from agent.runtime import default_sentiment_analyzer, default_understanding, shared_encoder
+from agent.runtime import (
+    default_sentiment_analyzer,
+    default_understanding,
+    shared_encoder,
+    warm_up,
+)
 from agent.service import ConversationService
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
@@ -114,6 +121,9 @@ class Run:
     cpu_seconds: float = 0.0
     """Process CPU time while the conversations played (every thread): cores are shared, this
     is what a turn costs whatever else the machine runs."""
+    others_cores: float | None = None
+    """Cores the machine's other processes kept busy meanwhile, on average (Linux only): the
+    turn times move with it."""
     calls: dict[tuple[int, int], list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
     replies: dict[tuple[int, int], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,11 +148,25 @@ def play(
             turn(index, number, text)
             time.sleep(jitter.uniform(0.5 * think, 1.5 * think))
 
-    started = time.process_time()
+    started, wall, machine = time.process_time(), time.perf_counter(), machine_busy_seconds()
     with ThreadPoolExecutor(max_workers=len(conversations)) as pool:
         for future in [pool.submit(one, i) for i in range(len(conversations))]:
             future.result()
     run.cpu_seconds = time.process_time() - started
+    busy = machine_busy_seconds()
+    if busy is not None and machine is not None:
+        run.others_cores = max(0.0, busy - machine - run.cpu_seconds) / (time.perf_counter() - wall)
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every core spent busy since boot (`/proc/stat`), None where there is none."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the prebuilt ReAct agent with a scripted model and the same tools ---------------------------
@@ -284,16 +308,14 @@ def main() -> int:
         toolbox = build_toolbox(Settings(data_dir=data), db, clock)
         started = time.perf_counter()
         understanding = default_understanding(Path.home() / ".cache" / "cerebro-bench")
-        understanding.classifier.warm_up()
         knowledge = KnowledgeBase.open(data, shared_encoder())
-        knowledge.index()
         deps = AgentDeps(
             toolbox=toolbox,
             clock=clock,
             sentiment=default_sentiment_analyzer(),
             knowledge=knowledge,
         )
-        deps.sentiment.analyze("warm up")
+        warm_up(understanding, deps.sentiment, knowledge)  # as `cerebro serve` does
         console.print(
             f"models loaded and knowledge indexed in {time.perf_counter() - started:.1f} s"
         )
@@ -359,7 +381,8 @@ def main() -> int:
             f"{len(conversations[0])} turns each, think time {args.think_ms:.0f} ms (jittered)"
         )
     )
-    for column in ("system", "turns", "median ms", "p95 ms", "max ms", "CPU ms/turn"):
+    columns = ("system", "turns", "median ms", "p95 ms", "max ms", "CPU ms/turn", "others' cores")
+    for column in columns:
         table.add_column(column, justify="left" if column == "system" else "right")
     rows = {"offline graph (Cerebro)": offline, "prebuilt ReAct, scripted model": react}
     for name, run in rows.items():
@@ -371,6 +394,7 @@ def main() -> int:
             f"{percentile(ms, 0.95):.1f}",
             f"{max(ms):.1f}",
             f"{run.cpu_seconds * 1000 / len(ms):.1f}",
+            "-" if run.others_cores is None else f"{run.others_cores:.2f}",
         )
     console.print(table)
     one, five, _ = os.getloadavg()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import torch
 from threadpoolctl import threadpool_info
 
 from agent.embedding import BatchingEmbedder, CachingEmbedder
-from agent.runtime import shared_encoder
+from agent.runtime import SWITCH_INTERVAL, shared_encoder
 
 
 class SlowEncoder:
@@ -31,9 +32,10 @@ class SlowEncoder:
         return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
 
 
-def test_concurrent_calls_share_forward_passes() -> None:
+@pytest.mark.parametrize("passes", [1, 2])
+def test_concurrent_calls_share_forward_passes(passes: int) -> None:
     inner = SlowEncoder()
-    batching = BatchingEmbedder(inner, max_batch=8)
+    batching = BatchingEmbedder(inner, max_batch=8, passes=passes)
     results: dict[int, np.ndarray] = {}
 
     def call(number: int) -> None:
@@ -44,6 +46,7 @@ def test_concurrent_calls_share_forward_passes() -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(results) == 12
     assert len(inner.batches) < 12
     assert all(len(batch) <= 8 for batch in inner.batches)
     for number, vectors in results.items():
@@ -73,6 +76,7 @@ def test_the_process_encoder_keeps_torch_and_blas_to_one_thread_per_operation() 
     (OpenBLAS's spinning helper alone burnt a core at 50 concurrent conversations)."""
     shared_encoder()
     assert torch.get_num_threads() == 1
+    assert sys.getswitchinterval() == SWITCH_INTERVAL  # a waiting turn gets the GIL sooner
     numpys = str(Path(np.__file__).parent.parent / "numpy.libs")
     blas = [
         p for p in threadpool_info() if p["user_api"] == "blas" and p["filepath"].startswith(numpys)
@@ -93,3 +97,41 @@ def test_the_bundled_encoder_gives_the_vectors_sentence_transformers_would() -> 
     assert np.abs(encoder(texts) - expected).max() < 1e-5
     assert np.abs(encoder(texts[:1])[0] - expected[0]).max() < 1e-5
     assert encoder([]).shape == (0, 384)
+
+
+def test_up_to_passes_forward_passes_run_at_once() -> None:
+    """With a core per pass, a caller does not wait for another caller's pass to end."""
+    running: list[int] = []
+    lock = threading.Lock()
+    current = 0
+
+    def encoder(texts: Sequence[str]) -> np.ndarray:
+        nonlocal current
+        with lock:
+            current += 1
+            running.append(current)
+        time.sleep(0.05)
+        with lock:
+            current -= 1
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    batching = BatchingEmbedder(encoder, passes=2)
+    threads = [threading.Thread(target=batching, args=([f"text {n}"],)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(running) == 2
+
+
+def test_the_process_encoder_runs_one_compiled_graph_with_the_same_vectors() -> None:
+    """The bundled model runs as one traced graph (a pass waits for the GIL a few times, not
+    around each of its hundreds of operations), with the eager model's vectors."""
+    from agent.nlu import shared_embedder
+    from agent.sentiment.embedding import _mean_pooled
+
+    encoder = shared_embedder()
+    texts = ["where is my order?", "¿Dónde está mi pedido ORD-100005?", "ok " * 300]
+    vectors = encoder(texts)
+    assert encoder._graph is not None
+    assert np.abs(vectors - _mean_pooled(encoder._load(), texts)).max() < 1e-5
