@@ -5,7 +5,6 @@ and the conversation service."""
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import os
 import sys
@@ -21,6 +20,7 @@ from agent.checkpoint import open_checkpointer
 from agent.deps import AgentDeps
 from agent.embedding import BatchingEmbedder, CachingEmbedder
 from agent.graph import build_graph
+from agent.identity_throttle import build_identity_throttle
 from agent.llm import LLMBrain, LLMConfig
 from agent.locks import ConversationLocks, LocalLocks, RedisLocks
 from agent.nlu import IntentClassifier, Parser, shared_embedder
@@ -28,6 +28,7 @@ from agent.offline import OfflineBrain
 from agent.sentiment import OfflineSentimentAnalyzer, SentimentAnalyzer
 from agent.service import ConversationService
 from cerebro.clock import Clock
+from cerebro.heap import freeze_startup_heap
 from cerebro.settings import Settings
 from memory.db import Database
 from memory.knowledge.store import KnowledgeBase
@@ -99,17 +100,13 @@ def default_understanding(cache_dir: Path) -> Parser:
 
 
 def warm_up(parser: Parser, sentiment: SentimentAnalyzer, knowledge: KnowledgeBase) -> None:
-    """Load the models and index the knowledge base, then freeze what the process holds.
-
-    `gc.freeze()` moves every object alive after the warm-up (the models, the libraries, about
-    700 000 objects) out of the collector's sight: a full collection no longer walks them, which
-    took about 250 ms, a pause every turn in flight would wait out.
-    """
+    """Load the models and index the knowledge base, then freeze what the process holds
+    (`cerebro.heap`): a full collection walked the models and libraries, about 700 000 objects,
+    in about 250 ms, a pause every turn in flight would wait out."""
     parser.classifier.warm_up()
     sentiment.analyze("hello")
     knowledge.index()
-    gc.collect()
-    gc.freeze()
+    freeze_startup_heap()
 
 
 def select_brain(settings: Settings, offline: OfflineBrain) -> Brain:
@@ -133,6 +130,7 @@ def build_runtime(settings: Settings, db: Database, clock: Clock) -> AgentRuntim
             clock=clock,
             sentiment=default_sentiment_analyzer(),
             knowledge=knowledge,
+            identity_throttle=build_identity_throttle(settings),
         )
         brain = select_brain(settings, OfflineBrain(parser, clock))
         checkpointer = stack.enter_context(open_checkpointer(db, settings.data_dir))
