@@ -110,6 +110,7 @@ class CustomerTools:
         identity_failures: int = 0,
         throttle: IdentityThrottle | None = None,
         client: str | None = None,
+        turn: int = 0,
     ) -> None:
         self._toolbox = toolbox
         self._conversation_id = conversation_id
@@ -121,6 +122,9 @@ class CustomerTools:
         self._identity_failures = identity_failures
         self._throttle = throttle if client is not None else None
         self._client = client or ""
+        self._turn = turn
+        """The conversation's turn count at this turn: with its id, it names the turn (the same
+        when a turn that crashed is played again from the last checkpoint)."""
         self._calls: list[ToolCallRecord] = []
         self._facts: dict[str, OrderFactRecord] = {}
         self._changed = False
@@ -627,7 +631,13 @@ class CustomerTools:
                 "messaging.send",
                 {"channel": on, "purpose": "service", "subject": subject},
                 lambda: self._toolbox.messaging.send(
-                    customer_id, channel=on, purpose="service", body=body, subject=subject
+                    customer_id,
+                    channel=on,
+                    purpose="service",
+                    body=body,
+                    subject=subject,
+                    # A turn played again after a crash sends its record once, not twice.
+                    idempotency_key=f"notify:{self._conversation_id}:{self._turn}:{on}",
                 ),
                 lambda sent: f"{sent.id} queued on {sent.channel}",
             )

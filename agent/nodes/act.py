@@ -34,6 +34,7 @@ def tools_for(
         identity_failures=state.get("identity_failures", 0),
         throttle=deps.identity_throttle,
         client=client,
+        turn=len(state.get("turns") or []),
     )
 
 

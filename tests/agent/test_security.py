@@ -246,3 +246,30 @@ def test_after_three_unmatched_identity_attempts_the_assistant_stops_verifying(
     )
     shown = json.dumps(handoff.summary)
     assert "example.org" not in shown and EMAILS[MARIA] not in shown  # no detail tried echoed
+
+
+def test_a_turn_played_again_sends_its_record_of_the_change_once(world: World) -> None:
+    """A turn that crashed after the change and its message is played again from the last
+    checkpoint: the change is made again (it is the same), and the record goes out once."""
+    proposal = facade(world).propose_address_change(
+        "ORD-100005", line1="Calle Mayor 1", city="Madrid", postal_code="28013", country="ES"
+    )
+    sent = []
+    for _attempt in range(2):
+        tools = CustomerTools(
+            world.toolbox,
+            conversation_id="conv_replayed",
+            language="es",
+            clock=world.clock,
+            customer=world.session_customer(MARIA),
+            confirmed=proposal,
+            turn=7,
+        )
+        tools.change_shipping_address(**proposal["args"])  # type: ignore[arg-type]
+        sent.append(tools.notify("Tu pedido ORD-100005 irá a Calle Mayor 1.").id)
+    assert sent[0] == sent[1]
+    with world.db.session() as session:
+        records = session.scalars(
+            select(Message).where(Message.body == "Tu pedido ORD-100005 irá a Calle Mayor 1.")
+        ).all()
+    assert len(records) == 1
