@@ -228,9 +228,9 @@ def test_a_killed_consumers_entries_are_reclaimed_and_decided_once(
 class LosesTheLease:
     """Stands for a stall past the lease: on event 2 another worker takes the partition."""
 
-    def __init__(self, bus: EventBus, partition: int) -> None:
-        self.lease_key = f"{bus.prefix}:partition-lease:{partition}"
-        self.client = bus.client
+    def __init__(self, client: redis.Redis, lease_key: str) -> None:
+        self.client = client
+        self.lease_key = lease_key
 
     def handle(self, event: Event, context: EventContext) -> None:
         if event.properties.get("n") == 2:
@@ -241,15 +241,16 @@ def test_a_worker_that_lost_its_lease_commits_nothing_and_the_new_owner_decides_
     pg: Database, bus: EventBus
 ) -> None:
     partition = bus.partition_of(event(MARIA, 0))
+    lease_key = f"{bus.prefix}:partition-lease:{partition}"
     bus.publish([event(MARIA, n) for n in range(6)], SOURCE_KEY)
     stalled = worker(pg, bus, "stalled", deciding=True)
-    stalled.pipeline.add_handler(LosesTheLease(bus, partition))
+    stalled.pipeline.add_handler(LosesTheLease(bus.client, lease_key))
     stalled.step()
     assert stalled.processed == 0 and partition not in stalled.partitions
     assert MARIA not in stored_order(pg)  # the whole batch was rolled back
     assert bus.pending(partition) == 6  # kept for the partition's new owner
 
-    bus.client.delete(LosesTheLease(bus, partition).lease_key)  # that owner is gone too
+    bus.client.delete(lease_key)  # that owner is gone too
     successor = worker(pg, bus, "successor", deciding=True)
     successor.step()
     assert stored_order(pg)[MARIA] == list(range(6))
