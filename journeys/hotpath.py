@@ -43,6 +43,8 @@ class Raw:
         """The SQLAlchemy connection, for the statements off the hot path."""
         self.postgres = connection.dialect.name == "postgresql"
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._times: dict[datetime, Any] = {}
+        """Times already converted in this transaction: most statements store its `now`."""
 
     def run(self, statement: Sql, params: Sequence[Any]) -> Any:
         """Execute; the cursor is returned for `fetchone`/`fetchall`."""
@@ -57,8 +59,12 @@ class Raw:
         """A parameter for a `UTCDateTime` column."""
         if value is None:
             return None
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive if self.postgres else naive.isoformat(" ", "microseconds")
+        stored = self._times.get(value)
+        if stored is None:
+            naive = value.astimezone(UTC).replace(tzinfo=None)
+            stored = naive if self.postgres else naive.isoformat(" ", "microseconds")
+            self._times[value] = stored
+        return stored
 
     def read_time(self, value: Any) -> datetime | None:
         """A `UTCDateTime` column's value, aware in UTC (None stays None)."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,7 +100,13 @@ class DecisionRecord(Base):
             name="state",
         ),
         Index("ix_decisions_profile_decided", "profile_id", "decided_at"),
-        Index("ix_decisions_state_defer_until", "state", "defer_until"),
+        # The due query's: only deferred decisions still waiting (migration 0008).
+        Index(
+            "ix_decisions_waiting_defer_until",
+            "defer_until",
+            sqlite_where=text("state = 'waiting'"),
+            postgresql_where=text("state = 'waiting'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)

@@ -24,6 +24,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy import (
+    text as sql_text,  # a column below is named `text`
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -332,8 +335,14 @@ class Message(Base):
         CheckConstraint(_one_of("status", v.MessageStatus), name="status"),
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         Index("ix_messages_status", "status"),
+        # Only messages sent with a key (migration 0008); NULLs never collide anyway.
         Index(
-            "ix_messages_customer_idempotency_key", "customer_id", "idempotency_key", unique=True
+            "ix_messages_customer_idempotency_key",
+            "customer_id",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=sql_text("idempotency_key IS NOT NULL"),
+            postgresql_where=sql_text("idempotency_key IS NOT NULL"),
         ),
     )
 

@@ -20,7 +20,7 @@ from journeys.policy import Candidate, SendRequest
 from journeys.profiles import Profile
 from journeys.schema import EventRecord, ProfileRecord
 from memory.db import Database
-from memory.schema import Consent
+from memory.schema import Consent, Customer
 from tests.journeys.conftest import EMILY, JAVIER, MARIA, NOON, OLIVIA, admin, basic
 
 
@@ -217,6 +217,35 @@ def test_consent_updates_keep_the_newest_answer(pipeline: Pipeline, seeded: Data
     with seeded.session() as session:
         consent = session.get(Consent, (EMILY, "email", "marketing"))
         assert consent is not None and consent.granted is True
+
+
+def test_a_profile_seen_before_its_customer_record_is_linked_once_the_record_exists(
+    pipeline: Pipeline, seeded: Database
+) -> None:
+    # A user id the shop's site sends before the CRM has the customer: facts, but no record.
+    send(pipeline, track("CUS-000777", "Product Viewed"))
+    assert current(pipeline, "CUS-000777").customer_id is None
+    with seeded.session() as session:
+        session.add(
+            Customer(
+                id="CUS-000777",
+                first_name="Lía",
+                last_name="Nueva",
+                email="lia@example.com",
+                phone=None,
+                language="es",
+                timezone="Europe/Madrid",
+                preferred_channel="email",
+                tier="standard",
+                created_at=NOON,
+            )
+        )
+    send(pipeline, track("CUS-000777", "Product Viewed"))
+    linked = current(pipeline, "CUS-000777")
+    assert (linked.customer_id, linked.timezone) == ("CUS-000777", "Europe/Madrid")
+    # Later events keep the link (they no longer write it).
+    send(pipeline, track("CUS-000777", "Product Viewed"))
+    assert current(pipeline, "CUS-000777").customer_id == "CUS-000777"
 
 
 def test_traits_set_time_zone_and_preferred_channel(pipeline: Pipeline) -> None:
