@@ -22,7 +22,7 @@ def from_row(row: Mapping[str, Any]) -> Decision:
         outcome=row["outcome"],
         state=row["state"],
         decided_at=row["decided_at"],
-        reasons=tuple(Reason.model_validate(reason) for reason in row["reasons"]),
+        reasons=tuple(Reason(**reason) for reason in row["reasons"]),
         offer_id=row["offer_id"],
         purpose=row["purpose"],
         channel=row["channel"],

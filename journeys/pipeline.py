@@ -187,7 +187,9 @@ class Unit:
         return released
 
     def emit(self, event: Event) -> None:
-        """Ingest `event` (e.g. a journey's outcome) once this transaction has committed."""
+        """Ingest `event` (e.g. a journey's outcome) once this transaction has committed. A
+        transaction's emitted events are ingested together, in order, in one transaction of
+        their own (`ingest_batch`: one that fails is logged and the others are kept)."""
         self._emitted.append(event)
 
     def _current(self, profile_id: str) -> Profile:
@@ -560,8 +562,8 @@ class Pipeline:
     def _after_commit(self, unit: Unit) -> None:
         if unit._dispatches:
             self.outbox.deliver(unit._dispatches, unit.now)
-        for event in unit._emitted:
-            self.ingest(event)
+        if unit._emitted:
+            self.ingest_batch(unit._emitted)
 
     # -- time --------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -90,8 +90,12 @@ class SendRequest(_Frozen):
         return self
 
 
-class Reason(_Frozen):
-    """Why one rule let a candidate (or a channel of it) through, or not."""
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why one rule let a candidate (or a channel of it) through, or not.
+
+    A plain dataclass, not a model: the policy writes several per decision and nothing outside
+    builds one (a `Decision` validates and serializes it like a model all the same)."""
 
     rule: RuleName
     verdict: Verdict
@@ -215,7 +219,7 @@ class PolicyConfig(_Frozen):
     channel_order: tuple[Channel, ...] = ("whatsapp", "email", "sms", "in_app")
     default_timezone: str = "UTC"
 
-    @property
+    @cached_property
     def longest_cap_window(self) -> timedelta:
         return max((cap.window for cap in self.caps), default=timedelta(0))
 

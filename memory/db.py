@@ -54,10 +54,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
         # A read-only transaction begins deferred: in WAL mode it never waits for a writer.
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: through `exec_driver_sql` the BEGIN cost about a tenth of a
+        # one-event transaction of the journeys' hot path.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
