@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, select, update
 
 from journeys.definitions import END, Journey, JourneyDefinitionError, Step, parse_journey
 from journeys.definitions import versions as stored
@@ -53,6 +53,26 @@ _events = engine_table(EventRecord)
 # through SQLAlchemy Core these statements were a third of an event's time when it entered one.
 _CUSTOMER_FIELDS = ("first_name", "last_name", "language", "tier", "timezone", "preferred_channel")
 _CUSTOMER = sql(f"SELECT {', '.join(_CUSTOMER_FIELDS)} FROM customers WHERE id = ?")
+_RUN_COLUMNS = (
+    "id",
+    "journey_id",
+    "version",
+    "profile_id",
+    "status",
+    "step",
+    "waiting",
+    "wait_event",
+    "wait_until",
+    "variables",
+    "steps_run",
+    "revision",
+    "entered_at",
+)
+_ACTIVE_RUNS = sql(
+    f"SELECT {', '.join(_RUN_COLUMNS)} FROM journey_instances "
+    "WHERE profile_id = ? AND status = 'active' ORDER BY id",
+    postgresql_suffix=" FOR UPDATE",
+)
 _RUNS_OF_JOURNEY = sql(
     "SELECT status, entered_at, ended_at FROM journey_instances "
     "WHERE journey_id = ? AND profile_id = ?"
@@ -283,28 +303,17 @@ class JourneyRuntime:
     def _active_runs(self, unit: Unit, profile_id: str) -> list[Run]:
         """The profile's active runs, locked; one whose definition cannot be read any more is
         ended as `failed` (it must not block the customer's events)."""
-        active = _first_value(
-            unit.connection,
-            "SELECT 1 FROM journey_instances WHERE profile_id = ? AND status = 'active' LIMIT 1",
-            profile_id,
-        )
-        if active is None:
-            return []  # the common case, asked of the driver directly: every event pays it
-        rows = unit.connection.execute(
-            select(_instances)
-            .where(_instances.c.profile_id == profile_id, _instances.c.status == "active")
-            .order_by(_instances.c.id)
-            .with_for_update()
-        ).all()
+        raw = unit.raw
         runs = []
-        for row in rows:
+        for values in raw.run(_ACTIVE_RUNS, (profile_id,)).fetchall():
+            row = _run_row(raw, values)
             try:
-                runs.append(self._run(unit.connection, row._mapping))
+                runs.append(self._run(unit.connection, row))
             except (LookupError, JourneyDefinitionError) as error:
-                self._fail_row(unit, row._mapping, error)
+                self._fail_row(unit, row, error)
         return runs
 
-    def _run(self, connection: Connection, row: RowMapping) -> Run:
+    def _run(self, connection: Connection, row: Mapping[str, Any]) -> Run:
         return Run(
             id=row["id"],
             journey=self.definition(connection, row["journey_id"], row["version"]),
@@ -731,7 +740,7 @@ class JourneyRuntime:
         ).first()
         if row is None:
             return 0  # another worker fired it, or an event moved it on
-        run = self._run(connection, row._mapping)
+        run = self._run(connection, dict(row._mapping))
         assert run.step is not None and run.wait_until is not None
         due_at = run.wait_until
         if profile is None:  # erased meanwhile: end quietly (an event would recreate it)
@@ -764,10 +773,10 @@ class JourneyRuntime:
             ).first()
             if row is None:
                 return 0
-            self._fail_row(unit, row._mapping, error)
+            self._fail_row(unit, dict(row._mapping), error)
         return 1
 
-    def _fail_row(self, unit: Unit, row: RowMapping, error: Exception) -> None:
+    def _fail_row(self, unit: Unit, row: Mapping[str, Any], error: Exception) -> None:
         """End a run as `failed` from its row alone: its definition may be what is broken."""
         reason = f"{type(error).__name__}: {error}"[:300]
         unit.connection.execute(
@@ -818,6 +827,15 @@ class JourneyRuntime:
             )
             for row in rows
         ]
+
+
+def _run_row(raw: Raw, values: Sequence[Any]) -> dict[str, Any]:
+    """A row of `_ACTIVE_RUNS` as the table's columns would read it through SQLAlchemy."""
+    row = dict(zip(_RUN_COLUMNS, values, strict=True))
+    row["wait_until"] = raw.read_time(row["wait_until"])
+    row["entered_at"] = raw.time_of(row["entered_at"])
+    row["variables"] = raw.read_json(row["variables"])
+    return row
 
 
 def _first_value(connection: Connection, statement: str, *params: Any) -> Any:
