@@ -23,6 +23,12 @@ Rows (in process, no HTTP):
   database (a stub that answers at once, standing for a company's service without its network
   time): messages go through the outbox table and the relay (claim, send, record) after the
   commit, as with `CEREBRO_MESSAGING_URL`.
+- example journeys, batches of 100 and of 10: the same events, with the journey runtime and the
+  example journeys of `journeys/examples` (what `make run` serves) instead of a decision on every
+  event: each event is checked against every journey's trigger and against the runs its
+  customer is in; a "Cart Abandoned" enters the cart journey (a run row, its first steps, a
+  timer, and a "Journey Entered" event ingested after the commit). Decisions come only when a
+  step sends, here none within the run (the reminder waits an hour).
 - bare insert: the same events, converted to what SQLite stores, inserted into the same `events`
   table with the standard library's `sqlite3` executemany in one transaction: the floor of
   "writing events down", with no identity, profile, decision or outbox work. It takes a few
@@ -68,6 +74,8 @@ from journeys.events import Event
 from journeys.pipeline import EventContext, Pipeline
 from journeys.policy import Candidate, SendRequest
 from journeys.profiles import Profile
+from journeys.runtime import attach
+from journeys.runtime_settings import JourneySettings
 from journeys.schema import ProfileRecord, table
 from journeys.store import to_row
 from memory.db import Database
@@ -83,6 +91,7 @@ OFFERS = (
     Candidate(offer_id="discount", purpose="marketing", body="10% off", propensity=0.3, value=2),
     Candidate(offer_id="help", purpose="service", body="Need a hand?", propensity=0.2),
 )
+EXAMPLE_JOURNEYS = Path(__file__).resolve().parent.parent / "journeys" / "examples"
 TIMEZONES = ("Europe/Madrid", "Europe/London", "America/Mexico_City", "America/New_York")
 
 
@@ -191,6 +200,18 @@ class Measure:
     latencies_ms: list[float]
 
 
+@dataclass(frozen=True)
+class Mode:
+    """One row: how the events go in, what reacts to them, and where messages go."""
+
+    label: str
+    measure: Callable[[Path, Pipeline, list[Event]], Measure]
+    journeys: bool = False
+    """The example journeys (what `make run` serves) instead of a decision on every event."""
+    remote: bool = False
+    """A messaging service elsewhere (the outbox and its relay) instead of the embedded one."""
+
+
 def run_single(pipeline: Pipeline, events: list[Event]) -> Measure:
     latencies = []
     started = time.perf_counter()
@@ -294,59 +315,69 @@ def main() -> None:
             f"{args.repeat} runs."
         )
 
-        def fresh(run: int, remote: bool) -> tuple[Path, Database, Pipeline]:
+        def fresh(run: int, mode: Mode) -> tuple[Path, Database, Pipeline]:
             path = Path(folder) / f"run-{run}.db"
             shutil.copy(template, path)
             database = Database(f"sqlite:///{path}")
             clock = FixedClock(NOW)
             tools = build_toolbox(Settings(), database, clock)
-            if remote:
+            if mode.remote:
                 tools = Toolbox(tools.crm, tools.logistics, RemoteStub(), tools.routing)  # type: ignore[arg-type]
             pipeline = Pipeline(database, clock, tools)
-            pipeline.add_handler(NextBestAction())
+            if mode.journeys:
+                attach(pipeline, JourneySettings(journeys_dir=EXAMPLE_JOURNEYS))
+            else:
+                pipeline.add_handler(NextBestAction())
             return path, database, pipeline
 
-        modes: dict[str, tuple[bool, Callable[[Path, Pipeline, list[Event]], Measure]]] = {
-            "single": (False, lambda _path, pipeline, events: run_single(pipeline, events)),
-            "batch": (False, lambda _path, pipeline, events: run_batches(pipeline, events)),
-            "small": (
-                False,
-                lambda _path, pipeline, events: run_batches(pipeline, events, SMALL_BATCH),
+        modes = {
+            "single": Mode("one event per transaction", lambda _p, pipe, ev: run_single(pipe, ev)),
+            "batch": Mode(f"batches of {BATCH}", lambda _p, pipe, ev: run_batches(pipe, ev)),
+            "small": Mode(
+                f"batches of {SMALL_BATCH}",
+                lambda _p, pipe, ev: run_batches(pipe, ev, SMALL_BATCH),
             ),
-            "remote": (True, lambda _path, pipeline, events: run_batches(pipeline, events)),
-            "bare": (
-                False,
-                lambda path, _pipeline, events: run_bare_median(template, path, events),
+            "remote": Mode(
+                f"batches of {BATCH}, remote messaging (outbox relay)",
+                lambda _p, pipe, ev: run_batches(pipe, ev),
+                remote=True,
+            ),
+            "journeys": Mode(
+                f"example journeys, batches of {BATCH}",
+                lambda _p, pipe, ev: run_batches(pipe, ev),
+                journeys=True,
+            ),
+            "journeys-small": Mode(
+                f"example journeys, batches of {SMALL_BATCH}",
+                lambda _p, pipe, ev: run_batches(pipe, ev, SMALL_BATCH),
+                journeys=True,
+            ),
+            "bare": Mode(
+                f"bare insert (sqlite3 executemany, median of {BARE_REPEAT})",
+                lambda path, _pipe, ev: run_bare_median(template, path, ev),
             ),
         }
-        rows: dict[str, list[Measure]] = {mode: [] for mode in modes}
+        rows: dict[str, list[Measure]] = {name: [] for name in modes}
         for run in range(args.repeat):
             events = make_events(args.events, args.profiles, run)
-            for mode, (remote, measure) in modes.items():
-                path, database, pipeline = fresh(run, remote)
+            for name, mode in modes.items():
+                path, database, pipeline = fresh(run, mode)
                 freeze_startup_heap()
-                rows[mode].append(measure(path, pipeline, events))
+                rows[name].append(mode.measure(path, pipeline, events))
                 gc.unfreeze()
                 database.dispose()
                 path.unlink()
 
-    labels = {
-        "single": "one event per transaction",
-        "batch": f"batches of {BATCH}",
-        "small": f"batches of {SMALL_BATCH}",
-        "remote": f"batches of {BATCH}, remote messaging (outbox relay)",
-        "bare": f"bare insert (sqlite3 executemany, median of {BARE_REPEAT})",
-    }
     bare_rate = statistics.median(args.events / m.seconds for m in rows["bare"])
     result = Table(title=f"Events ingested and decided ({args.profiles:,} profiles, SQLite)")
     for column in ("path", "events/s", "p50 ms", "p99 ms", "share of bare insert rate"):
         result.add_column(column, justify="left" if column == "path" else "right")
-    for mode, measures in rows.items():
+    for name, measures in rows.items():
         rate = statistics.median(args.events / m.seconds for m in measures)
         p50 = statistics.median(percentile(m.latencies_ms, 0.50) for m in measures)
         p99 = statistics.median(percentile(m.latencies_ms, 0.99) for m in measures)
         result.add_row(
-            labels[mode], f"{rate:,.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / bare_rate:.1%}"
+            modes[name].label, f"{rate:,.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / bare_rate:.1%}"
         )
     console.print(result)
     console.print("Goal: 10,000 events/s and p99 under 5 ms (docs/journeys.md, section Speed).")
