@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Row, bindparam, delete, select, update
-from sqlalchemy.orm import Session
 
 from journeys.hotpath import Raw, sql
 from journeys.schema import DecisionRecord, OutboxRecord, table
@@ -121,7 +120,7 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            queued = self.messaging.queue_many(session, drafts, now)
+            queued = self.messaging.queue_many(connection, drafts, now)
             _record(
                 connection,
                 {
@@ -131,13 +130,11 @@ class OutboxRelay:
             )
         return len(rows)
 
-    def queue_in(
-        self, session: Session, raw: Raw, sends: Sequence[tuple[int, Outgoing]], now: datetime
-    ) -> None:
+    def queue_in(self, raw: Raw, sends: Sequence[tuple[int, Outgoing]], now: datetime) -> None:
         """Queue the messages of these `send` decisions in the caller's transaction (embedded
         messaging on this database) and record the outcomes on the decisions."""
         assert isinstance(self.messaging, EmbeddedMessaging)
-        queued = self.messaging.queue_many(session, [draft for _, draft in sends], now)
+        queued = self.messaging.queue_many(raw.connection, [draft for _, draft in sends], now)
         outcomes = [
             _outcome(decision_id, result)
             for (decision_id, _), result in zip(sends, queued, strict=True)

@@ -151,12 +151,14 @@ class Unit:
     relay hands it to the messaging system after the commit (or, after a crash, on the next
     tick). Events given to `emit` are ingested after the commit, each in its own transaction."""
 
-    def __init__(self, pipeline: Pipeline, session: Session, now: datetime) -> None:
+    def __init__(self, pipeline: Pipeline, connection: Connection, now: datetime) -> None:
         self.pipeline = pipeline
-        self.session = session
-        self.connection = session.connection()
-        self.raw = Raw(self.connection)
+        self.connection = connection
+        self.raw = Raw(connection)
         self.now = now
+        self._root = self
+        """The unit that owns the transaction's ORM session (an `EventContext` shares it)."""
+        self._session: Session | None = None
         self.decisions: list[Decision] = []
         """Decisions taken in this transaction, in order."""
         self._dispatches: list[int] = []
@@ -164,6 +166,20 @@ class Unit:
         self._inline: list[tuple[int, Outgoing]] = []
         """`send` decisions whose messages the embedded messaging queues in this transaction."""
         self._emitted: list[Event] = []
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction, made on first use: most transactions need
+        none, and making one costs about 100 us."""
+        root = self._root
+        if root._session is None:
+            root._session = Session(bind=self.connection, join_transaction_mode="rollback_only")
+        return root._session
+
+    def flush(self) -> None:
+        """Write what was done through the ORM session, if any, into the transaction."""
+        if self._root._session is not None:
+            self._root._session.flush()
 
     def profile(self, profile_id: str) -> Profile | None:
         """The profile (locked until the transaction ends), or None when there is none."""
@@ -202,13 +218,13 @@ class EventContext(Unit):
     def __init__(
         self, unit: Unit, event_id: int, profile: Profile, merged: tuple[str, ...]
     ) -> None:
-        # The same transaction: share the unit's connection, cursor and lists (no new ones).
-        self.pipeline, self.session, self.connection, self.raw, self.now = (
+        # The same transaction: share the unit's connection, cursor, session and lists.
+        self.pipeline, self.connection, self.raw, self.now, self._root = (
             unit.pipeline,
-            unit.session,
             unit.connection,
             unit.raw,
             unit.now,
+            unit._root,
         )
         self.decisions, self._dispatches, self._inline, self._emitted = (
             unit.decisions,
@@ -276,11 +292,8 @@ class Pipeline:
         """Ingest one event in its own transaction; a failing handler rolls it back and raises.
         `source_key` scopes the message id (a write key's fingerprint); events from inside use
         their source's name."""
-        now = self.clock.now()
-        with self.db.session() as session:
-            unit = Unit(self, session, now)
+        with self._transaction(self.clock.now()) as unit:
             result = self._ingest(unit, event, source_key or INTERNAL_SOURCE_KEYS[event.source])
-            self._before_commit(unit)
         self._after_commit(unit)
         return result
 
@@ -326,18 +339,14 @@ class Pipeline:
     ) -> tuple[Unit, list[IngestResult]]:
         """The batch in one transaction with no savepoints; `_EventFailed` (after the rollback)
         when one of its events fails."""
-        with self.db.session() as session:
-            unit = Unit(self, session, now)
+        with self._transaction(now, before_commit) as unit:
             results: list[IngestResult] = []
             for event, key in zip(events, keys, strict=True):
                 try:
                     results.append(self._ingest(unit, event, key))
-                    session.flush()  # what a handler did through the ORM, for the next events
+                    unit.flush()  # what a handler did through the ORM, for the next events
                 except Exception as error:
                     raise _EventFailed from error
-            self._before_commit(unit)
-            if before_commit is not None:
-                before_commit()
         return unit, results
 
     def _ingest_isolated(
@@ -349,8 +358,7 @@ class Pipeline:
     ) -> tuple[Unit, list[IngestResult]]:
         """The batch in one transaction, each event in a savepoint: a failing event is rolled
         back to it and reported `failed`."""
-        with self.db.session() as session:
-            unit = Unit(self, session, now)
+        with self._transaction(now, before_commit) as unit:
             results: list[IngestResult] = []
             for event, key in zip(events, keys, strict=True):
                 marks = (
@@ -362,20 +370,18 @@ class Pipeline:
                 unit.raw.run(_SAVEPOINT, ())
                 try:
                     results.append(self._ingest(unit, event, key))
-                    session.flush()  # what a handler did through the ORM, in the savepoint
+                    unit.flush()  # what a handler did through the ORM, in the savepoint
                     unit.raw.run(_RELEASE, ())
                 except Exception:
                     logger.exception("event processing failed", extra={"event_type": event.type})
                     unit.raw.run(_ROLLBACK_TO, ())
-                    session.expunge_all()
+                    if unit._session is not None:
+                        unit._session.expunge_all()
                     del unit.decisions[marks[0] :]
                     del unit._dispatches[marks[1] :]
                     del unit._emitted[marks[2] :]
                     del unit._inline[marks[3] :]
                     results.append(IngestResult(event.message_id, "failed"))
-            self._before_commit(unit)
-            if before_commit is not None:
-                before_commit()
         return unit, results
 
     def _ingest(self, unit: Unit, event: Event, source_key: str) -> IngestResult:
@@ -425,12 +431,28 @@ class Pipeline:
     @contextmanager
     def unit(self) -> Iterator[Unit]:
         """A transaction of the engine (see `Unit`); dispatches and emits after the commit."""
-        now = self.clock.now()
-        with self.db.session() as session:
-            unit = Unit(self, session, now)
+        with self._transaction(self.clock.now()) as unit:
             yield unit
-            self._before_commit(unit)
         self._after_commit(unit)
+
+    @contextmanager
+    def _transaction(
+        self, now: datetime, before_commit: Callable[[], None] | None = None
+    ) -> Iterator[Unit]:
+        """A unit in a new transaction; at its end the ORM session (if one was made) is
+        flushed, the transaction's embedded messages queued, `before_commit` run, and the
+        transaction committed (or, on any error, rolled back)."""
+        with self.db.transaction() as connection:
+            unit = Unit(self, connection, now)
+            try:
+                yield unit
+                unit.flush()
+                self._before_commit(unit)
+                if before_commit is not None:
+                    before_commit()
+            finally:
+                if unit._session is not None:
+                    unit._session.close()
 
     def _decide(
         self,
@@ -557,7 +579,7 @@ class Pipeline:
         """Queue the messages of the transaction's sends in it, when the messaging is embedded
         on this database: the decisions and their messages commit together, or neither does."""
         if unit._inline:
-            self.outbox.queue_in(unit.session, unit.raw, unit._inline, unit.now)
+            self.outbox.queue_in(unit.raw, unit._inline, unit.now)
 
     def _after_commit(self, unit: Unit) -> None:
         if unit._dispatches:

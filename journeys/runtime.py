@@ -239,8 +239,21 @@ class JourneyRuntime:
         self.jobs = JobRunner()
         self._lock = threading.Lock()
         self._definitions = _Definitions()
+        self._newest_of: tuple[Raw, list[tuple[int, Journey]]] | None = None
+        """The transaction (its `Raw`) that last asked `newest`, and the answer."""
 
     # -- definitions -----------------------------------------------------------------------
+
+    def _newest_in(self, unit: Unit) -> list[tuple[int, Journey]]:
+        """`newest`, asked once per transaction (a batch's events share it): while it writes,
+        no version is saved on SQLite (one writer), and on PostgreSQL one saved meanwhile applies
+        from the next transaction, as if saved just after this one began."""
+        known = self._newest_of
+        if known is not None and known[0] is unit.raw:
+            return known[1]
+        found = self.newest(unit.connection)
+        self._newest_of = (unit.raw, found)
+        return found
 
     def newest(self, connection: Connection) -> list[tuple[int, Journey]]:
         """The newest version of every journey (re-read only when a version was saved)."""
@@ -297,7 +310,7 @@ class JourneyRuntime:
         facts = event_facts(event)
         for run in self._active_runs(context, profile_id):
             self._on_event(context, run, event, facts)
-        for version, journey in self.newest(connection):
+        for version, journey in self._newest_in(context):
             self._maybe_enter(context, version, journey, event, facts)
 
     def _active_runs(self, unit: Unit, profile_id: str) -> list[Run]:

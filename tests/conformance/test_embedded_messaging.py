@@ -39,7 +39,7 @@ def test_drafts_of_one_batch_sharing_a_key_queue_one_message(sqlite_store: Store
     other = Outgoing(w.MARIA, "email", "service", "Other", idempotency_key="k-1")
     lins = Outgoing(w.LIN, "email", "service", "Hi", idempotency_key="k-1")
     with sqlite_store.db.session() as session:
-        results = messaging.queue_many(session, [hello, hello, other, lins], w.NOW)
+        results = messaging.queue_many(session.connection(), [hello, hello, other, lins], w.NOW)
     first, again, clash, for_lin = results
     assert isinstance(first, Message) and again == first
     assert isinstance(clash, ToolError) and clash.code == "conflict"

@@ -8,8 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from cerebro.clock import FixedClock
 from cerebro.settings import Settings
@@ -55,11 +54,10 @@ class CrashingEmbedded(EmbeddedMessaging):
         self.after_writing = after_writing
 
     def queue_many(
-        self, session: Session, drafts: Sequence[Outgoing], now: datetime
+        self, connection: Connection, drafts: Sequence[Outgoing], now: datetime
     ) -> list[Message | ToolError]:
-        if self.after_writing:
-            super().queue_many(session, drafts, now)
-            session.flush()  # the message rows are written, the transaction not committed
+        if self.after_writing:  # the message rows are written, the transaction not committed
+            super().queue_many(connection, drafts, now)
         raise SimulatedCrash
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from cerebro.clock import Clock
 from memory.db import Database
@@ -56,11 +55,10 @@ _COUNTER = (
 
 
 class _Driver:
-    """The DBAPI cursor of a session's connection, with SQLAlchemy's storage conventions
+    """The DBAPI cursor of a connection, with SQLAlchemy's storage conventions
     (`UTCDateTime`: naive UTC, as ISO text on SQLite)."""
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
+    def __init__(self, connection: Connection) -> None:
         self.postgres = connection.dialect.name == "postgresql"
         self.cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
@@ -116,11 +114,11 @@ class EmbeddedMessaging:
 
     def _queue(self, draft: Outgoing) -> t.Message | ToolError:
         with self._db.session() as session:
-            [queued] = self.queue_many(session, [draft], self._clock.now())
+            [queued] = self.queue_many(session.connection(), [draft], self._clock.now())
         return queued
 
     def queue_many(
-        self, session: Session, drafts: Sequence[Outgoing], now: datetime
+        self, connection: Connection, drafts: Sequence[Outgoing], now: datetime
     ) -> list[t.Message | ToolError]:
         """`send` for each draft, inside the caller's transaction on `database`, with a few
         statements for all of them: each is queued if and only if that transaction commits (the
@@ -137,9 +135,9 @@ class EmbeddedMessaging:
         """Per draft: why it was refused, the message its key answers, or its index in
         `checked`."""
         checked: list[tuple[t.NewMessage, str, str, str | None]] = []
-        driver = _Driver(session)
+        driver = _Driver(connection)
         customers, consents = _recipients(driver, sorted({d.customer_id for d in drafts}))
-        keyed: dict[tuple[str, str], t.Message | int] = dict(_sent_with_keys(session, drafts))
+        keyed: dict[tuple[str, str], t.Message | int] = dict(_sent_with_keys(connection, drafts))
         """The message each (customer, key) answers: stored, or the index of an earlier draft."""
         for draft in drafts:
             try:
@@ -290,15 +288,15 @@ def _recipients(driver: _Driver, ids: list[str]) -> tuple[_Customers, _Consents]
 
 
 def _sent_with_keys(
-    session: Session, drafts: Sequence[Outgoing]
+    connection: Connection, drafts: Sequence[Outgoing]
 ) -> dict[tuple[str, str], t.Message]:
     """The stored messages the drafts' (customer, idempotency key) pairs name (one look-up,
     only when some draft has a key: the journeys' hot path sends none)."""
     wanted = {(d.customer_id, d.idempotency_key) for d in drafts if d.idempotency_key is not None}
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(Message).where(
+    rows = connection.execute(
+        select(Message.__table__).where(
             Message.customer_id.in_({customer for customer, _ in wanted}),
             Message.idempotency_key.in_({key for _, key in wanted}),
         )
@@ -307,7 +305,7 @@ def _sent_with_keys(
     for row in rows:
         pair = (row.customer_id, row.idempotency_key or "")
         if pair in wanted:
-            found[pair] = _message(row)
+            found[pair] = t.Message.model_validate(row, from_attributes=True)
     return found
 
 
