@@ -237,6 +237,7 @@ def run_bare_median(template: Path, path: Path, events: list[Event]) -> Measure:
     """The median of `BARE_REPEAT` bare inserts, each into a fresh copy of the database."""
     measures = []
     for _ in range(BARE_REPEAT):
+        remove_database(path)
         shutil.copy(template, path)
         measures.append(run_bare(path, events))
     return sorted(measures, key=lambda measure: measure.seconds)[BARE_REPEAT // 2]
@@ -286,6 +287,13 @@ def run_bare(path: Path, events: list[Event]) -> Measure:
     seconds = time.perf_counter() - started
     connection.close()
     return Measure(seconds, [seconds * 1000] * len(events))
+
+
+def remove_database(path: Path) -> None:
+    """The file and its WAL and shared-memory files: a WAL left behind would be replayed into
+    the next copy made under the same name, and corrupt it."""
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        (path.parent / name).unlink(missing_ok=True)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -366,7 +374,7 @@ def main() -> None:
                 rows[name].append(mode.measure(path, pipeline, events))
                 gc.unfreeze()
                 database.dispose()
-                path.unlink()
+                remove_database(path)
 
     bare_rate = statistics.median(args.events / m.seconds for m in rows["bare"])
     result = Table(title=f"Events ingested and decided ({args.profiles:,} profiles, SQLite)")

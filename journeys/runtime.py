@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -239,8 +240,9 @@ class JourneyRuntime:
         self.jobs = JobRunner()
         self._lock = threading.Lock()
         self._definitions = _Definitions()
-        self._newest_of: tuple[Raw, list[tuple[int, Journey]]] | None = None
-        """The transaction (its `Raw`) that last asked `newest`, and the answer."""
+        self._newest_of: tuple[weakref.ref[Raw], list[tuple[int, Journey]]] | None = None
+        """The transaction (a weak reference to its `Raw`, which holds a driver cursor) that
+        last asked `newest`, and the answer."""
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -249,10 +251,10 @@ class JourneyRuntime:
         no version is saved on SQLite (one writer), and on PostgreSQL one saved meanwhile applies
         from the next transaction, as if saved just after this one began."""
         known = self._newest_of
-        if known is not None and known[0] is unit.raw:
+        if known is not None and known[0]() is unit.raw:
             return known[1]
         found = self.newest(unit.connection)
-        self._newest_of = (unit.raw, found)
+        self._newest_of = (weakref.ref(unit.raw), found)
         return found
 
     def newest(self, connection: Connection) -> list[tuple[int, Journey]]:
