@@ -29,6 +29,10 @@ Rows (in process, no HTTP):
   customer is in; a "Cart Abandoned" enters the cart journey (a run row, its first steps, a
   timer, and a "Journey Entered" event ingested after the commit). Decisions come only when a
   step sends, here none within the run (the reminder waits an hour).
+- example journeys, batches of 10, customers with a history: the same, on profiles that already
+  hold what an active customer's does (the newest 50 pages seen, traits, a cart, sentiments, a
+  ticket: `with_history`), from a second database seeded so. The other rows start from empty
+  profiles, which cost less to read and write.
 - bare insert: the same events, converted to what SQLite stores, inserted into the same `events`
   table with the standard library's `sqlite3` executemany in one transaction: the floor of
   "writing events down", with no identity, profile, decision or outbox work. It takes a few
@@ -57,7 +61,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -73,11 +77,18 @@ from cerebro.settings import Settings
 from journeys.events import Event
 from journeys.pipeline import EventContext, Pipeline
 from journeys.policy import Candidate, SendRequest
-from journeys.profiles import Profile
+from journeys.profile_rows import to_row
+from journeys.profiles import (
+    MAX_PAGES,
+    CartItem,
+    PageView,
+    Profile,
+    SentimentFact,
+    TicketFact,
+)
 from journeys.runtime import attach
 from journeys.runtime_settings import JourneySettings
 from journeys.schema import ProfileRecord, table
-from journeys.store import to_row
 from memory.db import Database
 from memory.migrate import upgrade
 from memory.schema import Consent, Customer
@@ -113,8 +124,9 @@ class NextBestAction:
         context.decide(SendRequest(customer_id=context.profile_after.id, candidates=OFFERS))
 
 
-def seed_profiles(db: Database, count: int) -> None:
-    """Customers, their consents and their profiles: what the hot path reads."""
+def seed_profiles(db: Database, count: int, *, history: bool = False) -> None:
+    """Customers, their consents and their profiles: what the hot path reads. With `history`,
+    each profile already holds what an active customer's does (`with_history`)."""
     rng = random.Random(7)
     chunk = 5000
     with db.session() as session:
@@ -159,11 +171,51 @@ def seed_profiles(db: Database, count: int) -> None:
                     timezone=timezone,
                     preferred_channel=channel,  # type: ignore[arg-type]
                 )
+                if history:
+                    profile = with_history(profile, rng)
                 profiles.append({"id": customer_id, **to_row(profile, NOW)})
             connection.execute(insert(table(Customer)), customers)
             unique = {(c["customer_id"], c["channel"], c["purpose"]): c for c in consents}
             connection.execute(insert(table(Consent)), list(unique.values()))
             connection.execute(insert(table(ProfileRecord)), profiles)
+
+
+def with_history(profile: Profile, rng: random.Random) -> Profile:
+    """The profile of a customer who has been around: the last `MAX_PAGES` pages they saw,
+    a few traits, two items in the cart, recent sentiments and a resolved ticket."""
+    day = timedelta(days=1)
+    return replace(
+        profile,
+        traits={"plan": "plus", "newsletter": True, "city": "Madrid", "age_band": "35-44"},
+        trait_times=dict.fromkeys(("plan", "newsletter", "city", "age_band"), NOW - 30 * day),
+        pages=tuple(
+            PageView(
+                path=f"/products/{rng.randrange(500)}", at=NOW - day + n * timedelta(minutes=9)
+            )
+            for n in range(MAX_PAGES)
+        ),
+        cart=tuple(
+            CartItem(sku=f"SKU-{n}", quantity=1, added_at=NOW - day, price_cents=1990)
+            for n in range(2)
+        ),
+        sentiments=tuple(SentimentFact(score=0.4, at=NOW - n * day) for n in (9, 5, 2)),
+        tickets=(TicketFact("TCK-1", "low", "resolved", NOW - 20 * day, "delivery"),),
+    )
+
+
+def seeded_template(folder: Path, profiles: int, history: bool, console: Console) -> Path:
+    """A migrated database with `profiles` customers and profiles, to copy for each run."""
+    template = folder / f"template{'-history' if history else ''}.db"
+    db = Database(f"sqlite:///{template}")
+    upgrade(db)
+    started = time.perf_counter()
+    seed_profiles(db, profiles, history=history)
+    db.dispose()  # the last connection closing folds the WAL into the file we copy
+    console.print(
+        f"Seeded {profiles:,} customers and profiles{' with a history' if history else ''} in "
+        f"{time.perf_counter() - started:.1f} s."
+    )
+    return template
 
 
 def make_events(count: int, profiles: int, run: int) -> list[Event]:
@@ -210,6 +262,8 @@ class Mode:
     """The example journeys (what `make run` serves) instead of a decision on every event."""
     remote: bool = False
     """A messaging service elsewhere (the outbox and its relay) instead of the embedded one."""
+    history: bool = False
+    """Profiles that already hold an active customer's history (`with_history`)."""
 
 
 def run_single(pipeline: Pipeline, events: list[Event]) -> Measure:
@@ -311,21 +365,16 @@ def main() -> None:
     load_at_start = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="cerebro-bench-events-") as folder:
-        template = Path(folder) / "template.db"
-        db = Database(f"sqlite:///{template}")
-        upgrade(db)
-        started = time.perf_counter()
-        seed_profiles(db, args.profiles)
-        db.dispose()  # the last connection closing folds the WAL into the file we copy
-        console.print(
-            f"Seeded {args.profiles:,} customers and profiles in "
-            f"{time.perf_counter() - started:.1f} s; {args.events:,} events per run, "
-            f"{args.repeat} runs."
-        )
+        templates = {
+            history: seeded_template(Path(folder), args.profiles, history, console)
+            for history in (False, True)
+        }
+        template = templates[False]
+        console.print(f"{args.events:,} events per run, {args.repeat} runs.")
 
         def fresh(run: int, mode: Mode) -> tuple[Path, Database, Pipeline]:
             path = Path(folder) / f"run-{run}.db"
-            shutil.copy(template, path)
+            shutil.copy(templates[mode.history], path)
             database = Database(f"sqlite:///{path}")
             clock = FixedClock(NOW)
             tools = build_toolbox(Settings(), database, clock)
@@ -359,6 +408,12 @@ def main() -> None:
                 f"example journeys, batches of {SMALL_BATCH}",
                 lambda _p, pipe, ev: run_batches(pipe, ev, SMALL_BATCH),
                 journeys=True,
+            ),
+            "history": Mode(
+                f"example journeys, batches of {SMALL_BATCH}, customers with a history",
+                lambda _p, pipe, ev: run_batches(pipe, ev, SMALL_BATCH),
+                journeys=True,
+                history=True,
             ),
             "bare": Mode(
                 f"bare insert (sqlite3 executemany, median of {BARE_REPEAT})",

@@ -26,10 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from journeys.events import Event
 from memory.vocabulary import Channel, Purpose, TicketSeverity, TicketStatus, values
+
+if TYPE_CHECKING:
+    from journeys.profile_rows import StoredState
 
 MAX_PAGES = 50
 MAX_SENTIMENTS = 10
@@ -126,6 +129,10 @@ class Profile:
     pages: tuple[PageView, ...] = ()
     last_survey: SurveyFact | None = None
     holds: Mapping[str, Hold] = field(default_factory=dict)
+    stored: StoredState | None = field(default=None, compare=False, repr=False)
+    """The state this profile was read from, carried along by every change made to it, so
+    that saving it encodes only what changed (`journeys.profile_rows`); None when it was not
+    read from the database."""
 
     @property
     def is_anonymous(self) -> bool:

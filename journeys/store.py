@@ -18,16 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from journeys.events import Event
 from journeys.hotpath import Raw, sql
+from journeys.profile_rows import from_row, to_row
 from journeys.profiles import (
     ANONYMOUS_PREFIX,
     CHANNELS,
     PURPOSES,
-    CartItem,
-    Hold,
-    PageView,
     Profile,
-    SentimentFact,
-    SurveyFact,
     TicketFact,
     anonymous_profile_id,
     merge,
@@ -323,109 +319,3 @@ def insert_event(raw: Raw, event: Event, source_key: str, profile_id: str) -> in
         ),
     ).fetchone()
     return None if row is None else int(row[0])
-
-
-def to_row(profile: Profile, at: datetime) -> dict[str, Any]:
-    """Column values for `profile` (without `id`)."""
-    return {
-        "customer_id": profile.customer_id,
-        "timezone": profile.timezone,
-        "preferred_channel": profile.preferred_channel,
-        "lifetime_value_cents": profile.lifetime_value_cents,
-        "open_critical_tickets": profile.open_critical_tickets,
-        "last_agent_id": profile.last_agent_id,
-        "recent_sentiment": profile.recent_sentiment,
-        "cart_value_cents": profile.cart_value_cents,
-        "cart_abandoned_at": profile.cart_abandoned_at,
-        "last_seen_at": profile.last_seen_at,
-        "created_at": profile.created_at,
-        "updated_at": at,
-        "state": _state(profile),
-    }
-
-
-def _state(profile: Profile) -> dict[str, Any]:
-    state: dict[str, Any] = {}
-    if profile.traits:
-        state["traits"] = dict(profile.traits)
-        state["trait_times"] = {k: v.isoformat() for k, v in profile.trait_times.items()}
-    if profile.tickets:
-        state["tickets"] = [
-            [t.ticket_id, t.severity, t.status, t.updated_at.isoformat(), t.category]
-            for t in profile.tickets
-        ]
-    if profile.last_agent_at is not None:
-        state["last_agent_at"] = profile.last_agent_at.isoformat()
-    if profile.sentiments:
-        state["sentiments"] = [
-            [s.score, s.at.isoformat(), s.conversation_id] for s in profile.sentiments
-        ]
-    if profile.cart:
-        state["cart"] = [
-            [i.sku, i.quantity, i.added_at.isoformat(), i.name, i.price_cents] for i in profile.cart
-        ]
-    if profile.cart_cleared_at is not None:
-        state["cart_cleared_at"] = profile.cart_cleared_at.isoformat()
-    if profile.pages:
-        state["pages"] = [[p.path, p.at.isoformat(), p.name] for p in profile.pages]
-    if profile.last_survey is not None:
-        survey = profile.last_survey
-        state["last_survey"] = [
-            survey.survey_id,
-            survey.positive,
-            survey.at.isoformat(),
-            survey.score,
-        ]
-    if profile.holds:
-        state["holds"] = {
-            name: [list(h.purposes), h.reason, h.since.isoformat()]
-            for name, h in profile.holds.items()
-        }
-    return state
-
-
-def from_row(row: Mapping[str, Any]) -> Profile:
-    state: Mapping[str, Any] = row["state"]
-    when = datetime.fromisoformat
-    survey = state.get("last_survey")
-    agent_at = state.get("last_agent_at")
-    cleared = state.get("cart_cleared_at")
-    return Profile(
-        id=row["id"],
-        created_at=row["created_at"],
-        last_seen_at=row["last_seen_at"],
-        customer_id=row["customer_id"],
-        traits=state.get("traits", {}),
-        trait_times={k: when(v) for k, v in state.get("trait_times", {}).items()},
-        timezone=row["timezone"],
-        preferred_channel=row["preferred_channel"],
-        lifetime_value_cents=row["lifetime_value_cents"],
-        tickets=tuple(
-            TicketFact(
-                ticket_id=t[0], severity=t[1], status=t[2], updated_at=when(t[3]), category=t[4]
-            )
-            for t in state.get("tickets", ())
-        ),
-        last_agent_id=row["last_agent_id"],
-        last_agent_at=when(agent_at) if agent_at else None,
-        sentiments=tuple(
-            SentimentFact(score=s[0], at=when(s[1]), conversation_id=s[2])
-            for s in state.get("sentiments", ())
-        ),
-        cart=tuple(
-            CartItem(sku=i[0], quantity=i[1], added_at=when(i[2]), name=i[3], price_cents=i[4])
-            for i in state.get("cart", ())
-        ),
-        cart_cleared_at=when(cleared) if cleared else None,
-        cart_abandoned_at=row["cart_abandoned_at"],
-        pages=tuple(PageView(path=p[0], at=when(p[1]), name=p[2]) for p in state.get("pages", ())),
-        last_survey=(
-            SurveyFact(survey_id=survey[0], positive=survey[1], at=when(survey[2]), score=survey[3])
-            if survey
-            else None
-        ),
-        holds={
-            name: Hold(purposes=tuple(h[0]), reason=h[1], since=when(h[2]))
-            for name, h in state.get("holds", {}).items()
-        },
-    )
