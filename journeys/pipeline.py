@@ -107,6 +107,16 @@ class _EventFailed(Exception):
     """An event of a batch run without savepoints failed: run the batch again with them."""
 
 
+class _TransactionLost(Exception):
+    """An event failed in a way that ended the batch's whole transaction, not only the event's
+    savepoint (a handler's ORM flush that failed rolls back the transaction it joined): run the
+    batch again without that event."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 class DueRunner(Protocol):
     def run_due(self, pipeline: Pipeline, now: datetime) -> int:
         """Do the work that came due by `now`; return how many items were done."""
@@ -316,7 +326,8 @@ class Pipeline:
         The batch first runs without a savepoint per event (two statements fewer per event);
         only when one of its events fails is it rolled back and run again, each event in its
         own savepoint. A handler may therefore see an event of a failing batch twice; what it
-        does in the transaction is rolled back with the first attempt."""
+        does in the transaction is rolled back with the first attempt. An event whose failure
+        ends the transaction itself (a failed ORM flush) is left out of one more run."""
         keys = [
             source_keys[index]
             if source_keys is not None
@@ -327,7 +338,13 @@ class Pipeline:
         try:
             unit, results = self._ingest_together(events, keys, now, before_commit)
         except _EventFailed:
-            unit, results = self._ingest_isolated(events, keys, now, before_commit)
+            skipped: set[int] = set()
+            while True:
+                try:
+                    unit, results = self._ingest_isolated(events, keys, now, before_commit, skipped)
+                    break
+                except _TransactionLost as lost:
+                    skipped.add(lost.index)
         self._after_commit(unit)
         return results
 
@@ -356,12 +373,17 @@ class Pipeline:
         keys: Sequence[str],
         now: datetime,
         before_commit: Callable[[], None] | None,
+        skipped: set[int],
     ) -> tuple[Unit, list[IngestResult]]:
         """The batch in one transaction, each event in a savepoint: a failing event is rolled
-        back to it and reported `failed`."""
+        back to it and reported `failed`, as are the events at `skipped` (not run);
+        `_TransactionLost` when a failure ended the transaction."""
         with self._transaction(now, before_commit) as unit:
             results: list[IngestResult] = []
-            for event, key in zip(events, keys, strict=True):
+            for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+                if index in skipped:
+                    results.append(IngestResult(event.message_id, "failed"))
+                    continue
                 marks = (
                     len(unit.decisions),
                     len(unit._dispatches),
@@ -373,8 +395,10 @@ class Pipeline:
                     results.append(self._ingest(unit, event, key))
                     unit.flush()  # what a handler did through the ORM, in the savepoint
                     unit.raw.run(_RELEASE, ())
-                except Exception:
+                except Exception as error:
                     logger.exception("event processing failed", extra={"event_type": event.type})
+                    if not unit.connection.in_transaction():
+                        raise _TransactionLost(index) from error
                     unit.raw.run(_ROLLBACK_TO, ())
                     for session in unit._sessions:
                         session.expunge_all()

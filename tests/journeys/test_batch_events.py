@@ -1,12 +1,13 @@
 """The events of a batch share one transaction: each must see what the earlier ones changed
 (identities, profiles, consents, sends counted by the frequency caps), and nothing of an event
-that was rolled back to its savepoint."""
+that was rolled back to its savepoint, even when its failure ended the whole transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import pytest
+from sqlalchemy import select
 
 from journeys import store
 from journeys.events import Event, parse_message
@@ -14,7 +15,9 @@ from journeys.hotpath import Raw
 from journeys.pipeline import EventContext, Pipeline
 from journeys.policy import Candidate, Decision, SendRequest
 from journeys.profiles import Profile
+from journeys.schema import EventRecord
 from memory.db import Database
+from memory.schema import Customer
 from tests.journeys.conftest import MARIA, NOON, OLIVIA
 
 PROMO = Candidate(offer_id="promo", purpose="marketing", body="Un 10% para ti")
@@ -123,6 +126,52 @@ def test_an_event_rolled_back_in_the_batch_leaves_nothing_for_the_next_ones(
     assert offers.decisions[0].outcome == "send"
     olivia = profile(seeded, OLIVIA)
     assert olivia is not None and [item.sku for item in olivia.cart] == ["SKU-A", "SKU-B"]
+
+
+class NotesCustomers:
+    """Records, through the transaction's ORM session, a customer named in a "Customer
+    Referred" event; a referral whose e-mail is already taken fails at the flush."""
+
+    def handle(self, event: Event, context: EventContext) -> None:
+        if event.name != "Customer Referred":
+            return
+        context.session.add(
+            Customer(
+                id=str(event.properties["id"]),
+                first_name="Referred",
+                last_name="Friend",
+                email=str(event.properties["email"]),
+                language="es",
+                timezone="Europe/Madrid",
+                preferred_channel="email",
+                tier="standard",
+                lifetime_value_cents=0,
+                created_at=NOON,
+            )
+        )
+        context.flush()
+
+
+def test_a_handlers_failed_orm_write_loses_only_its_event(
+    pipeline: Pipeline, seeded: Database
+) -> None:
+    # A failed flush rolls back the whole transaction the session joined, not only the event's
+    # savepoint: the batch runs again without that event.
+    pipeline.add_handler(NotesCustomers())
+    results = pipeline.ingest_batch(
+        [
+            track(MARIA, "Customer Referred", id="CUS-900001", email="friend1@example.com"),
+            track(MARIA, "Customer Referred", id="CUS-900002", email="maria.garcia@example.com"),
+            track(MARIA, "Customer Referred", id="CUS-900003", email="friend3@example.com"),
+        ],
+        "wk:t",
+    )
+    assert [r.status for r in results] == ["accepted", "failed", "accepted"]
+    with seeded.session() as session:
+        kept = session.scalars(select(Customer.id).where(Customer.id.like("CUS-9%"))).all()
+        stored = session.scalars(select(EventRecord.name).where(EventRecord.user_id == MARIA))
+        assert sorted(kept) == ["CUS-900001", "CUS-900003"]
+        assert list(stored).count("Customer Referred") == 2
 
 
 def test_a_profile_merged_away_in_the_batch_takes_its_devices_with_it(
