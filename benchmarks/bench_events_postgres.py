@@ -27,9 +27,6 @@ import multiprocessing
 import os
 import statistics
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
@@ -46,10 +43,10 @@ from bench_events import (
     percentile,
     seed_profiles,
 )
+from bench_seed import POSTGRES_URL, postgres_reachable, postgres_schema
 from psycopg.types.json import Jsonb
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cerebro.clock import FixedClock
@@ -63,10 +60,6 @@ from memory.db import Database
 from memory.migrate import upgrade
 from tools.factory import build_toolbox
 
-POSTGRES_URL = os.environ.get(
-    "CEREBRO_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
 
 @dataclass(frozen=True)
 class Share:
@@ -76,22 +69,6 @@ class Share:
     seconds: float
     cpu_seconds: float
     latencies_ms: list[float]
-
-
-@contextmanager
-def own_schema(url: str) -> Iterator[str]:
-    """A new schema, dropped afterwards; yields a URL whose search_path points at it."""
-    schema = f"cerebro_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in url else "?"
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def own_events(profiles: int, count: int, part: int, parts: int, seed: int) -> list[Event]:
@@ -186,14 +163,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     console = Console()
-    try:
-        with create_engine(POSTGRES_URL).connect() as probe:
-            probe.execute(text("SELECT 1"))
-    except Exception as error:  # no server: nothing to measure here
-        console.print(f"PostgreSQL benchmark skipped: no server at {POSTGRES_URL} ({error}).")
+    skipped = postgres_reachable()
+    if skipped is not None:
+        console.print(f"PostgreSQL benchmark skipped: no server at {POSTGRES_URL} ({skipped}).")
         return
     load_at_start = os.getloadavg()
-    with own_schema(POSTGRES_URL) as url:
+    with postgres_schema() as url:
         database = Database(url)
         upgrade(database)
         started = time.perf_counter()
