@@ -103,7 +103,7 @@ def from_row(row: Mapping[str, Any]) -> Profile:
         return value
 
     traits = section("traits", lambda encoded: encoded, {})
-    trait_times = section("trait_times", lambda encoded: _times(encoded), {})
+    trait_times = section("trait_times", _times, {})
     tickets = section("tickets", lambda encoded: tuple(map(_ticket, encoded)), ())
     sentiments = section("sentiments", lambda encoded: tuple(map(_sentiment, encoded)), ())
     cart = section("cart", lambda encoded: tuple(map(_cart_item, encoded)), ())
